@@ -1,0 +1,90 @@
+# Config access, wildcard constraints and input functions. Nothing here imports a heavy library
+# or reads data: parsing stays fast so that --dry-run plans thousands of jobs quickly.
+import sys
+
+SRC = os.path.join(workflow.basedir, "src")
+sys.path.insert(0, SRC)
+# Jobs (local, conda or SLURM) find the library the same way, installed or not.
+os.environ["PYTHONPATH"] = os.pathsep.join(p for p in (SRC, os.environ.get("PYTHONPATH")) if p)
+
+from hetstack import config as hcfg
+from hetstack.models.registry import aliases, available, canonical_name, get_spec
+
+SYMBOLS = hcfg.symbols(config)
+HORIZONS = hcfg.horizons(config)
+BASES = hcfg.base_models(config)
+METAS = hcfg.meta_learners(config)
+hcfg.check_oof(config)
+N_FOLDS = config["oof"]["n_folds"]
+CONFIG_DIGEST = hcfg.digest(config)
+
+
+wildcard_constraints:
+    symbol=hcfg.SYMBOL_PATTERN,
+    horizon=r"[1-9][0-9]*",
+    base="|".join(available("base")),
+    meta="|".join(available("meta") + list(aliases("meta"))),
+    fold=r"[0-9]+",
+
+
+def all_targets():
+    """Every report plus the intermediates: Snakemake skips a deleted intermediate whose consumers
+    are up to date, so naming the OOF shards here makes `snakemake` rebuild a deleted one."""
+    runs = dict(symbol=SYMBOLS, horizon=HORIZONS)
+    return (expand("results/{symbol}_h{horizon}/{meta}_report.json", meta=METAS, **runs)
+            + expand("results/{symbol}_h{horizon}/oof/{base}/fold{fold}.parquet", base=BASES,
+                     fold=range(N_FOLDS), **runs)
+            + expand("results/{symbol}_h{horizon}/test/{base}.parquet", base=BASES, **runs))
+
+
+def data_file(wildcards):
+    """The user's bars for a symbol, or None: then the synthetic market is generated."""
+    for ext in ("parquet", "csv"):
+        path = os.path.join(config["data_dir"], f"{wildcards.symbol}.{ext}")
+        if os.path.exists(path):
+            return path
+    return None
+
+
+def bars_input(wildcards):
+    path = data_file(wildcards)
+    return [path] if path else []
+
+
+def oof_shards(wildcards):
+    return expand("results/{symbol}_h{horizon}/oof/{base}/fold{fold}.parquet", base=BASES, fold=range(N_FOLDS), **wildcards)
+
+
+def fold_test_shards(wildcards):
+    return expand("results/{symbol}_h{horizon}/oof/{base}/fold{fold}.test.parquet", fold=range(N_FOLDS), **wildcards)
+
+
+def base_tests(wildcards):
+    return expand("results/{symbol}_h{horizon}/test/{base}.parquet", base=BASES, **wildcards)
+
+
+def meta_model(wildcards):
+    return "results/{symbol}_h{horizon}/models/meta/{name}".format(name=canonical_name(wildcards.meta), **wildcards)
+
+
+def model_params(wildcards):
+    return hcfg.model_params(config, wildcards.get("base") or wildcards.get("meta"))
+
+
+def fit_threads(wildcards):
+    """Boosters and networks use the configured threads; linear models one."""
+    heavy = get_spec(wildcards.base).family != "classical"
+    return config.get("threads", {}).get("fit", 2) if heavy else 1
+
+
+def fit_mem_mb(wildcards, attempt):
+    return 2048 * attempt
+
+
+TRAIN_PARAMS = dict(
+    seed=config["seed"],
+    val_split=config["training"]["val_split"],
+    purge_bars=config["oof"]["purge_bars"],
+    embargo_bars=config["oof"]["embargo_bars"],
+    use_sample_weights=config["oof"]["use_sample_weights"],
+)

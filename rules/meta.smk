@@ -1,0 +1,31 @@
+rule fit_meta:
+    input:
+        matrix="results/{symbol}_h{horizon}/meta_matrix.parquet",
+    output:
+        model=directory("results/{symbol}_h{horizon}/models/meta/{meta}"),
+    wildcard_constraints:
+        meta="|".join(available("meta")),  # canonical names only; aliases reuse these models
+    log:
+        "logs/fit_meta/{symbol}_h{horizon}/{meta}.log",
+    conda:
+        "../envs/hetstack.yaml"
+    benchmark:
+        "benchmarks/fit_meta/{symbol}_h{horizon}/{meta}.tsv"
+    threads: 1
+    resources:
+        mem_mb=2048,
+        runtime=30,
+    params:
+        bases=BASES,
+        model_params=model_params,
+        seed=config["seed"],
+        settings=dict(
+            val_split=config["training"]["val_split"],
+            use_oof_for_val=config["training"]["use_oof_for_val"],
+            n_folds=N_FOLDS,
+            purge_bars=config["oof"]["purge_bars"],
+            embargo_bars=config["oof"]["embargo_bars"],
+            use_sample_weights=config["oof"]["use_sample_weights"],
+        ),
+    script:
+        "../workflow_scripts/fit_meta.py"

@@ -1,0 +1,383 @@
+"""About 180 causal, scale-free indicator features per 1-minute bar.
+
+Row i uses only bars 0..i: only trailing rolling windows, exponential averages and lags, never
+centered windows, backfills or whole-series normalization. Rows before `warmup` may be NaN;
+every row from `warmup` on is finite.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+from numpy.lib.stride_tricks import sliding_window_view
+
+FEATURE_VERSION = "1"
+
+RETURN_LAGS = (1, 2, 3, 5, 10, 15, 20, 30, 45, 60, 90, 120, 180, 240)
+VOL_WINDOWS = (5, 10, 20, 60, 120, 240)
+VOL_RATIOS = ((5, 60), (10, 60), (20, 120), (60, 240))
+RETURN_Z_LAGS = (1, 2, 3, 5, 10, 20, 30, 60, 120, 240)
+NORM_VOL_WINDOW = 60  # the vol that standardizes returns, candles and distances
+RSI_PERIODS = (7, 14, 21, 50)
+MACD_SETTINGS = ((12, 26, 9), (5, 35, 5))
+BOLLINGER_WINDOWS = (10, 20, 50, 100)
+ATR_PERIODS = (5, 14, 50, 100)
+STOCHASTIC_SETTINGS = ((14, 3), (50, 3))
+WILLIAMS_WINDOWS = (10, 30, 100)
+CCI_WINDOWS = (20, 50)
+ROC_PERIODS = (12, 25, 50)
+MA_WINDOWS = (5, 10, 20, 50, 100, 200)
+MA_DISTANCE_WINDOWS = (10, 20, 50)
+RETURN_LAGS_SEQUENCE = 20
+VOLUME_Z_LAGS = 10
+CANDLE_LAGS = 3
+MOMENT_WINDOWS = (20, 60, 240)
+AROON_WINDOWS = (25, 50)
+EFFICIENCY_WINDOWS = (10, 20, 60)
+PARKINSON_WINDOWS = (10, 20, 60)
+VOLUME_Z_WINDOWS = (10, 20, 60, 240)
+VOLUME_RATIO_WINDOWS = (5, 20, 60)
+OBV_WINDOWS = (10, 20, 60)
+RANGE_WINDOWS = (20, 60, 240)
+UP_FRACTION_WINDOWS = (10, 20, 60)
+VOLUME_CORR_WINDOWS = (20, 60)
+AUTOCORR_WINDOW = 60
+SIGNED_VOLUME_LAGS = 4
+EXTREME_RETURN_WINDOWS = (10, 30)
+SESSION_GAP_MINUTES = 30
+
+# Floors that keep ratios finite on flat prices or zero volume. Log-return vol is dimensionless,
+# so an absolute floor is relative to scale; price-level floors are multiplied by the price.
+RETURN_EPS = 1e-10
+PRICE_EPS = 1e-12
+VOLUME_EPS = 1e-9
+
+
+def feature_settings() -> dict:
+    """Version and windows, stored beside the feature array so a change invalidates the cache."""
+    return {
+        "version": FEATURE_VERSION,
+        "return_lags": list(RETURN_LAGS),
+        "vol_windows": list(VOL_WINDOWS),
+        "vol_ratios": [list(p) for p in VOL_RATIOS],
+        "return_z_lags": list(RETURN_Z_LAGS),
+        "norm_vol_window": NORM_VOL_WINDOW,
+        "rsi_periods": list(RSI_PERIODS),
+        "macd_settings": [list(s) for s in MACD_SETTINGS],
+        "bollinger_windows": list(BOLLINGER_WINDOWS),
+        "atr_periods": list(ATR_PERIODS),
+        "stochastic_settings": [list(s) for s in STOCHASTIC_SETTINGS],
+        "williams_windows": list(WILLIAMS_WINDOWS),
+        "cci_windows": list(CCI_WINDOWS),
+        "roc_periods": list(ROC_PERIODS),
+        "ma_windows": list(MA_WINDOWS),
+        "ma_distance_windows": list(MA_DISTANCE_WINDOWS),
+        "return_lags_sequence": RETURN_LAGS_SEQUENCE,
+        "volume_z_lags": VOLUME_Z_LAGS,
+        "candle_lags": CANDLE_LAGS,
+        "moment_windows": list(MOMENT_WINDOWS),
+        "aroon_windows": list(AROON_WINDOWS),
+        "efficiency_windows": list(EFFICIENCY_WINDOWS),
+        "parkinson_windows": list(PARKINSON_WINDOWS),
+        "volume_z_windows": list(VOLUME_Z_WINDOWS),
+        "volume_ratio_windows": list(VOLUME_RATIO_WINDOWS),
+        "obv_windows": list(OBV_WINDOWS),
+        "range_windows": list(RANGE_WINDOWS),
+        "up_fraction_windows": list(UP_FRACTION_WINDOWS),
+        "volume_corr_windows": list(VOLUME_CORR_WINDOWS),
+        "autocorr_window": AUTOCORR_WINDOW,
+        "signed_volume_lags": SIGNED_VOLUME_LAGS,
+        "extreme_return_windows": list(EXTREME_RETURN_WINDOWS),
+        "session_gap_minutes": SESSION_GAP_MINUTES,
+    }
+
+
+class _Columns:
+    """Collects float32 columns with the first row at which each is defined."""
+
+    def __init__(self, n: int):
+        self.n = n
+        self.names: list[str] = []
+        self.values: list[np.ndarray] = []
+        self.first_valid: list[int] = []
+
+    def add(self, name: str, values: np.ndarray, first_valid: int) -> None:
+        assert values.shape == (self.n,), name
+        self.names.append(name)
+        self.values.append(np.asarray(values, dtype=np.float32))
+        self.first_valid.append(int(first_valid))
+
+
+def compute_features(bars: pd.DataFrame) -> tuple[np.ndarray, list[str], int]:
+    """Return (features float32 C-contiguous (N, F), names, warmup) for normalized bars."""
+    missing = [c for c in ("timestamp", "open", "high", "low", "close", "volume") if c not in bars.columns]
+    if missing:
+        raise ValueError(f"bars lack column(s) {', '.join(missing)}; pass bars from hetstack.data.read_bars")
+    o = bars["open"].to_numpy(dtype=np.float64)
+    h = bars["high"].to_numpy(dtype=np.float64)
+    l = bars["low"].to_numpy(dtype=np.float64)  # noqa: E741
+    c = bars["close"].to_numpy(dtype=np.float64)
+    v = bars["volume"].to_numpy(dtype=np.float64)
+    n = len(c)
+    cols = _Columns(n)
+    with np.errstate(divide="ignore", invalid="ignore", over="ignore"):
+        _build(cols, bars["timestamp"], o, h, l, c, v)
+
+    out = np.empty((n, len(cols.names)), dtype=np.float32)
+    for j, column in enumerate(cols.values):
+        out[:, j] = column
+    warmup = min(max(cols.first_valid), n)
+    return out, cols.names, warmup
+
+
+def _build(cols: _Columns, timestamps: pd.Series, o, h, l, c, v) -> None:  # noqa: E741
+    log_c, log_h, log_l, log_o = np.log(c), np.log(h), np.log(l), np.log(o)
+    r1 = _lag_diff(log_c, 1)  # first valid row 1
+    vol = {w: np.maximum(_rstd(r1, w), RETURN_EPS) for w in VOL_WINDOWS}
+    norm_vol = vol[NORM_VOL_WINDOW]
+    nv0 = NORM_VOL_WINDOW  # first valid row of norm_vol
+    log_v = np.log1p(v)
+
+    # Returns over many horizons, raw and in vol units.
+    returns = {k: _lag_diff(log_c, k) for k in sorted(set(RETURN_LAGS) | set(RETURN_Z_LAGS))}
+    for k in RETURN_LAGS:
+        cols.add(f"ret_{k}", returns[k], k)
+    for w in VOL_WINDOWS:
+        cols.add(f"vol_{w}", vol[w], w)
+    for short, long in VOL_RATIOS:
+        cols.add(f"vol_ratio_{short}_{long}", vol[short] / vol[long], long)
+    for k in RETURN_Z_LAGS:
+        cols.add(f"ret_z_{k}", returns[k] / (norm_vol * np.sqrt(k)), max(k, nv0))
+
+    # Oscillators.
+    gain, loss = np.where(r1 > 0, r1, 0.0), np.where(r1 < 0, -r1, 0.0)
+    gain[0] = loss[0] = np.nan
+    for p in RSI_PERIODS:
+        up, down = _wilder(gain, p), _wilder(loss, p)
+        cols.add(f"rsi_{p}", 0.5 * (up - down) / np.maximum(up + down, RETURN_EPS), p)
+    for fast, slow, signal in MACD_SETTINGS:
+        line = (_ema(c, fast) - _ema(c, slow)) / c
+        sig = _ema(line, signal)
+        first = slow - 1 + signal - 1
+        cols.add(f"macd_{fast}_{slow}", line, slow - 1)
+        cols.add(f"macd_signal_{fast}_{slow}_{signal}", sig, first)
+        cols.add(f"macd_hist_{fast}_{slow}_{signal}", line - sig, first)
+    for w in BOLLINGER_WINDOWS:
+        mean, std = _rmean(c, w), _rstd(c, w)
+        width = 4.0 * std
+        cols.add(f"bb_pctb_{w}", (c - (mean - 2.0 * std)) / np.maximum(width, PRICE_EPS * c), w - 1)
+        cols.add(f"bb_width_{w}", width / mean, w - 1)
+    prev_c = _lag(c, 1)
+    true_range = np.maximum(h - l, np.maximum(np.abs(h - prev_c), np.abs(l - prev_c)))  # NaN at row 0
+    for p in ATR_PERIODS:
+        cols.add(f"atr_{p}", _wilder(true_range, p) / c, p)
+    for w, smooth in STOCHASTIC_SETTINGS:
+        k = _stochastic(c, h, l, w)
+        cols.add(f"stoch_k_{w}", k, w - 1)
+        cols.add(f"stoch_d_{w}_{smooth}", _rmean(k, smooth), w - 1 + smooth - 1)
+    for w in WILLIAMS_WINDOWS:
+        cols.add(f"williams_r_{w}", _stochastic(c, h, l, w) - 1.0, w - 1)
+    typical = (h + l + c) / 3.0
+    for w in CCI_WINDOWS:
+        mean = _rmean(typical, w)
+        mad = _rolling_mean_abs_dev(typical, w)
+        cols.add(f"cci_{w}", (typical - mean) / np.maximum(0.015 * mad, PRICE_EPS * typical) / 100.0, w - 1)
+    for p in ROC_PERIODS:
+        cols.add(f"roc_{p}", c / _lag(c, p) - 1.0, p)
+
+    # Distance of close from moving averages.
+    for w in MA_WINDOWS:
+        cols.add(f"close_sma_{w}", log_c - np.log(_rmean(c, w)), w - 1)
+    for w in MA_WINDOWS:
+        cols.add(f"close_ema_{w}", log_c - np.log(_ema(c, w)), w - 1)
+    for w in MA_DISTANCE_WINDOWS:
+        cols.add(f"close_sma_z_{w}", (log_c - _rmean(log_c, w)) / (norm_vol * np.sqrt(w)), max(w - 1, nv0))
+
+    # Recent bars one by one, standardized by the current vol (the raw material of motifs).
+    for k in range(1, RETURN_LAGS_SEQUENCE + 1):
+        cols.add(f"ret_z_lag_{k}", _lag(r1, k) / norm_vol, max(k + 1, nv0))
+    volume_z = {w: _zscore(log_v, w) for w in VOLUME_Z_WINDOWS}
+    vz = volume_z[NORM_VOL_WINDOW]
+    for k in range(1, VOLUME_Z_LAGS + 1):
+        cols.add(f"volume_z_{NORM_VOL_WINDOW}_lag_{k}", _lag(vz, k), NORM_VOL_WINDOW - 1 + k)
+    body = (log_c - log_o) / norm_vol
+    upper = (log_h - np.maximum(log_o, log_c)) / norm_vol
+    lower = (np.minimum(log_o, log_c) - log_l) / norm_vol
+    for k in range(CANDLE_LAGS + 1):
+        cols.add(f"candle_body_lag_{k}", _lag(body, k), nv0 + k)
+        cols.add(f"candle_upper_lag_{k}", _lag(upper, k), nv0 + k)
+        cols.add(f"candle_lower_lag_{k}", _lag(lower, k), nv0 + k)
+    cols.add("candle_range", (log_h - log_l) / norm_vol, nv0)
+
+    # Shape of the return distribution and trend quality.
+    for w in MOMENT_WINDOWS:
+        skew, kurt = _rolling_skew_kurt(r1, w)
+        cols.add(f"skew_{w}", skew, w)
+        cols.add(f"kurt_{w}", kurt, w)
+    for w in AROON_WINDOWS:
+        up, down = _aroon(h, l, w)
+        cols.add(f"aroon_up_{w}", up, w)
+        cols.add(f"aroon_down_{w}", down, w)
+    abs_r1 = np.abs(r1)
+    for w in EFFICIENCY_WINDOWS:
+        path = np.maximum(_rsum(abs_r1, w), RETURN_EPS)
+        cols.add(f"efficiency_{w}", np.abs(_lag_diff(log_c, w)) / path, w)
+    hl2 = (log_h - log_l) ** 2
+    parkinson = {w: np.sqrt(_rmean(hl2, w) / (4.0 * np.log(2.0))) for w in PARKINSON_WINDOWS}
+    for w in PARKINSON_WINDOWS:
+        cols.add(f"parkinson_{w}", parkinson[w], w - 1)
+    cols.add("parkinson_vol_ratio_20", parkinson[20] / vol[20], 20)
+
+    # Volume.
+    for w in VOLUME_Z_WINDOWS:
+        cols.add(f"volume_z_{w}", volume_z[w], w - 1)
+    volume_means = {w: _rmean(v, w) for w in VOLUME_RATIO_WINDOWS}
+    for w in VOLUME_RATIO_WINDOWS:
+        cols.add(f"volume_ratio_{w}", log_v - np.log1p(volume_means[w]), w - 1)
+    short_w, long_w = VOLUME_RATIO_WINDOWS[0], VOLUME_RATIO_WINDOWS[-1]
+    cols.add(f"volume_ratio_{short_w}_{long_w}", np.log1p(volume_means[short_w]) - np.log1p(volume_means[long_w]), long_w - 1)
+    signed_volume = np.sign(r1) * v  # NaN at row 0
+    for w in OBV_WINDOWS:
+        cols.add(f"obv_slope_{w}", _rsum(signed_volume, w) / np.maximum(_rsum(v, w), VOLUME_EPS), w)
+
+    # Time of day, week and session.
+    for name, values in _time_features(timestamps).items():
+        cols.add(name, values, 0)
+
+    # Where the close sits in its recent range, in vol units.
+    for w in RANGE_WINDOWS:
+        scale = norm_vol * np.sqrt(w)
+        first = max(w - 1, nv0)
+        cols.add(f"dist_high_{w}", (log_c - np.log(_rmax(h, w))) / scale, first)
+        cols.add(f"dist_low_{w}", (log_c - np.log(_rmin(l, w))) / scale, first)
+    up_bar = np.where(np.isnan(r1), np.nan, (r1 > 0).astype(np.float64))
+    for w in UP_FRACTION_WINDOWS:
+        cols.add(f"up_fraction_{w}", _rmean(up_bar, w), w)
+    for w in VOLUME_CORR_WINDOWS:
+        cols.add(f"corr_absret_volume_{w}", _rolling_corr(abs_r1, log_v, w), w)
+    cols.add(f"autocorr_ret_{AUTOCORR_WINDOW}", _rolling_corr(r1, _lag(r1, 1), AUTOCORR_WINDOW), AUTOCORR_WINDOW + 1)
+    signed_vz = np.sign(r1) * vz
+    for k in range(SIGNED_VOLUME_LAGS + 1):
+        cols.add(f"signed_volume_z_lag_{k}", _lag(signed_vz, k), NORM_VOL_WINDOW - 1 + k)
+    for w in EXTREME_RETURN_WINDOWS:
+        first = max(w, nv0)
+        cols.add(f"max_ret_z_{w}", _rmax(r1, w) / norm_vol, first)
+        cols.add(f"min_ret_z_{w}", _rmin(r1, w) / norm_vol, first)
+
+
+def _time_features(timestamps: pd.Series) -> dict[str, np.ndarray]:
+    ns = pd.DatetimeIndex(timestamps).tz_convert("UTC").asi8
+    minute_ns, day_ns = 60 * 10**9, 86400 * 10**9
+    minute_of_day = (ns // minute_ns) % 1440
+    day_of_week = (ns // day_ns + 3) % 7  # 1970-01-01 was a Thursday; Monday is 0
+    gap = np.diff(ns, prepend=ns[:1]) > SESSION_GAP_MINUTES * minute_ns
+    gap[:1] = True  # the first bar opens a session as far as anything before it is known
+    session_start = np.maximum.accumulate(np.where(gap, np.arange(len(ns)), 0))
+    tau = 2.0 * np.pi
+    return {
+        "time_of_day_sin": np.sin(tau * minute_of_day / 1440.0),
+        "time_of_day_cos": np.cos(tau * minute_of_day / 1440.0),
+        "day_of_week_sin": np.sin(tau * day_of_week / 7.0),
+        "day_of_week_cos": np.cos(tau * day_of_week / 7.0),
+        "session_minutes": (ns - ns[session_start]) / minute_ns / 1440.0,
+    }
+
+
+def _lag(x: np.ndarray, k: int) -> np.ndarray:
+    if k == 0:
+        return x
+    out = np.empty_like(x, dtype=np.float64)
+    out[:k] = np.nan
+    out[k:] = x[:-k]
+    return out
+
+
+def _lag_diff(x: np.ndarray, k: int) -> np.ndarray:
+    return x - _lag(x, k)
+
+
+def _rolling(x: np.ndarray, w: int):
+    return pd.Series(x).rolling(w, min_periods=w)
+
+
+def _rmean(x, w):
+    return _rolling(x, w).mean().to_numpy()
+
+
+def _rsum(x, w):
+    return _rolling(x, w).sum().to_numpy()
+
+
+def _rstd(x, w):
+    return _rolling(x, w).std(ddof=0).to_numpy()
+
+
+def _rmax(x, w):
+    return _rolling(x, w).max().to_numpy()
+
+
+def _rmin(x, w):
+    return _rolling(x, w).min().to_numpy()
+
+
+def _ema(x, span):
+    return pd.Series(x).ewm(span=span, adjust=False, min_periods=span).mean().to_numpy()
+
+
+def _wilder(x, period):
+    return pd.Series(x).ewm(alpha=1.0 / period, adjust=False, min_periods=period).mean().to_numpy()
+
+
+def _zscore(x, w):
+    return (x - _rmean(x, w)) / np.maximum(_rstd(x, w), 1e-6)
+
+
+def _stochastic(c, h, l, w):  # noqa: E741
+    highest, lowest = _rmax(h, w), _rmin(l, w)
+    return (c - lowest) / np.maximum(highest - lowest, PRICE_EPS * c)
+
+
+def _windows(x: np.ndarray, w: int) -> np.ndarray:
+    """(N, w) trailing windows; rows before w-1 are NaN-padded."""
+    padded = np.concatenate([np.full(w - 1, np.nan), x])
+    return sliding_window_view(padded, w)
+
+
+def _rolling_mean_abs_dev(x: np.ndarray, w: int) -> np.ndarray:
+    windows = _windows(x, w)
+    return np.abs(windows - windows.mean(axis=1, keepdims=True)).mean(axis=1)
+
+
+def _aroon(h: np.ndarray, l: np.ndarray, w: int) -> tuple[np.ndarray, np.ndarray]:  # noqa: E741
+    """Aroon over w+1 bars: 1 when the extreme is the current bar, 0 when it is w bars old."""
+    n = len(h)
+    up, down = np.full(n, np.nan), np.full(n, np.nan)
+    if n > w:
+        # Reversed windows so argmax/argmin pick the most recent extreme on ties.
+        highs = sliding_window_view(h, w + 1)[:, ::-1]
+        lows = sliding_window_view(l, w + 1)[:, ::-1]
+        up[w:] = 1.0 - np.argmax(highs, axis=1) / w
+        down[w:] = 1.0 - np.argmin(lows, axis=1) / w
+    return up, down
+
+
+def _rolling_skew_kurt(x: np.ndarray, w: int) -> tuple[np.ndarray, np.ndarray]:
+    """Skew and excess kurtosis from trailing raw moments (pandas' skew/kurt are not bitwise causal)."""
+    m1, m2, m3, m4 = (_rmean(x**p, w) for p in (1, 2, 3, 4))
+    var = np.maximum(m2 - m1 * m1, 0.0)
+    mu3 = m3 - 3.0 * m1 * m2 + 2.0 * m1**3
+    mu4 = m4 - 4.0 * m1 * m3 + 6.0 * m1 * m1 * m2 - 3.0 * m1**4
+    var_floor = np.maximum(var, RETURN_EPS**2)
+    skew = mu3 / var_floor**1.5
+    kurt = np.where(var > RETURN_EPS**2, mu4 / var_floor**2 - 3.0, 0.0)
+    kurt[np.isnan(m4)] = np.nan
+    return skew, kurt
+
+
+def _rolling_corr(x: np.ndarray, y: np.ndarray, w: int) -> np.ndarray:
+    mx, my = _rmean(x, w), _rmean(y, w)
+    cov = _rmean(x * y, w) - mx * my
+    var_x = np.maximum(_rmean(x * x, w) - mx * mx, 0.0)
+    var_y = np.maximum(_rmean(y * y, w) - my * my, 0.0)
+    denom = np.sqrt(var_x * var_y)
+    return np.clip(cov / np.maximum(denom, 1e-30), -1.0, 1.0)

@@ -1,0 +1,109 @@
+"""Meta-learners: models of family 'inference' fitted on the OOF matrix (N, n_bases * 3)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import numpy as np
+
+from hetstack import CLASSES
+from hetstack.io import read_json, write_json
+from hetstack.models.base import BaseModel, PredictionOutput, softmax
+
+
+@dataclass
+class MetaLearnerOutput(PredictionOutput):
+    base_weights: dict[str, list[float]] = field(default_factory=dict)
+    base_predictions: dict[str, np.ndarray] = field(default_factory=dict)
+
+
+class MetaLearner(BaseModel):
+    """Input columns are each base's p(-1), p(0), p(+1), bases in `base_names` order."""
+
+    weights_method = ""
+
+    def __init__(self, params=None, *, seed: int = 0, threads: int = 1, base_names=()):
+        super().__init__(params, seed=seed, threads=threads)
+        self.base_names = list(base_names)
+
+    def _check_width(self, X) -> None:
+        if X.shape[1] != 3 * len(self.base_names):
+            raise ValueError(f"{self.name}: expected {3 * len(self.base_names)} columns "
+                             f"({len(self.base_names)} bases x 3), got {X.shape[1]}")
+
+    def fit(self, X_train, y_train, X_val=None, y_val=None, sample_weights=None, config=None):
+        self._check_width(np.asarray(X_train))
+        return super().fit(X_train, y_train, X_val, y_val, sample_weights, config)
+
+    def predict(self, X) -> MetaLearnerOutput:
+        X = np.asarray(X, dtype=np.float64)
+        self._check_width(X)
+        out = super().predict(X)
+        base_predictions = {b: X[:, 3 * i:3 * i + 3] for i, b in enumerate(self.base_names)}
+        return MetaLearnerOutput(out.predictions, out.probabilities, out.confidence,
+                                 base_weights=self.contributions(), base_predictions=base_predictions)
+
+    def contributions(self) -> dict[str, list[float]]:
+        """Weight of each base per class [w_-1, w_0, w_+1]; `weights_method` says how they are made."""
+        raise NotImplementedError
+
+    def save(self, path) -> None:
+        super().save(path)
+        write_json(Path(path) / "bases.json", {"base_names": self.base_names})
+
+    @classmethod
+    def load(cls, path, threads: int = 1):
+        model = super().load(path, threads=threads)
+        model.base_names = read_json(Path(path) / "bases.json")["base_names"]
+        return model
+
+
+class LinearMeta(MetaLearner):
+    """softmax((X @ coef.T + intercept) / temperature); subclasses fit coef/intercept."""
+
+    weights_method = ("share of |coefficient| of the base's p(c) in the meta's class-c score, "
+                      "normalized over bases for each class c")
+
+    def _fit_linear(self, X, y, sample_weight) -> tuple[np.ndarray, np.ndarray, bool]:
+        """Return (coef (3, D), intercept (3,), scores_need_temperature)."""
+        raise NotImplementedError
+
+    def _fit(self, X, y, X_val, y_val, sample_weight):
+        from threadpoolctl import threadpool_limits
+
+        from hetstack.models.base import fit_temperature
+
+        X = np.asarray(X, dtype=np.float64)
+        with threadpool_limits(limits=self.threads):
+            self.coef_, self.intercept_, needs_temperature = self._fit_linear(X, y, sample_weight)
+        self.temperature_ = 1.0
+        if needs_temperature:  # fitted on the OOF rows the meta is trained on: no test data involved
+            self.temperature_ = fit_temperature(X @ self.coef_.T + self.intercept_, y, sample_weight)
+        return None
+
+    def _predict_proba(self, X):
+        return softmax((np.asarray(X, dtype=np.float64) @ self.coef_.T + self.intercept_) / self.temperature_)
+
+    def contributions(self) -> dict[str, list[float]]:
+        diag = np.array([[abs(self.coef_[c, 3 * b + c]) for c in range(len(CLASSES))]
+                         for b in range(len(self.base_names))])
+        totals = diag.sum(axis=0)
+        shares = np.divide(diag, totals, out=np.full_like(diag, 1.0 / len(self.base_names)), where=totals > 0)
+        return {b: shares[i].tolist() for i, b in enumerate(self.base_names)}
+
+    def coefficients(self) -> dict[str, list[list[float]]]:
+        """Raw coefficients: for each base, a 3x3 block [meta class][base's p(c)]."""
+        return {b: self.coef_[:, 3 * i:3 * i + 3].tolist() for i, b in enumerate(self.base_names)}
+
+    def _save(self, path: Path) -> None:
+        write_json(path / "linear.json", {"coef": self.coef_, "intercept": self.intercept_,
+                                          "temperature": self.temperature_})
+
+    def _load(self, path: Path) -> None:
+        state = read_json(path / "linear.json")
+        self.coef_, self.intercept_ = np.array(state["coef"]), np.array(state["intercept"])
+        self.temperature_ = float(state["temperature"])
+
+
+__all__ = ["MetaLearner", "MetaLearnerOutput", "LinearMeta"]

@@ -1,0 +1,181 @@
+"""The contract every model follows: fit -> TrainingMetrics, predict -> PredictionOutput."""
+
+from __future__ import annotations
+
+import json
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from hetstack import CLASSES
+
+CLASS_TO_INDEX = {c: i for i, c in enumerate(CLASSES)}
+
+
+@dataclass
+class TrainingMetrics:
+    train_accuracy: float
+    train_log_loss: float
+    val_accuracy: float | None = None
+    val_log_loss: float | None = None
+    best_iteration: int | None = None
+    n_train: int = 0
+    n_val: int = 0
+    extra: dict[str, Any] = field(default_factory=dict)
+
+    def to_dict(self) -> dict[str, Any]:
+        return asdict(self)
+
+
+@dataclass
+class PredictionOutput:
+    predictions: np.ndarray  # (N,) in {-1, 0, 1}
+    probabilities: np.ndarray  # (N, 3), columns ordered -1, 0, +1
+    confidence: np.ndarray  # (N,) probability of the predicted class
+
+    @classmethod
+    def from_probabilities(cls, probabilities: np.ndarray) -> "PredictionOutput":
+        probabilities = np.asarray(probabilities, dtype=np.float64)
+        idx = probabilities.argmax(axis=1)
+        return cls(np.asarray(CLASSES, dtype=np.int8)[idx], probabilities, probabilities.max(axis=1))
+
+
+def labels_to_index(y: np.ndarray) -> np.ndarray:
+    """Map labels -1/0/+1 to class indices 0/1/2."""
+    y = np.asarray(y)
+    if not np.isin(y, CLASSES).all():
+        raise ValueError(f"labels must be in {CLASSES}")
+    return (y.astype(np.int64) + 1)
+
+
+def softmax(scores: np.ndarray) -> np.ndarray:
+    shifted = scores - scores.max(axis=1, keepdims=True)
+    exp = np.exp(shifted)
+    return exp / exp.sum(axis=1, keepdims=True)
+
+
+def fit_temperature(scores: np.ndarray, y_index: np.ndarray, sample_weight=None) -> float:
+    """Temperature T minimizing log-loss of softmax(scores / T): turns scores into calibrated-ish probabilities."""
+    from scipy.optimize import minimize_scalar
+
+    def loss(log_t: float) -> float:
+        p = softmax(scores / np.exp(log_t))
+        ll = -np.log(np.clip(p[np.arange(len(y_index)), y_index], 1e-12, None))
+        return float(np.average(ll, weights=sample_weight))
+
+    res = minimize_scalar(loss, bounds=(-6.0, 6.0), method="bounded", options={"xatol": 1e-6})
+    return float(np.exp(res.x))
+
+
+def expand_probabilities(proba: np.ndarray, present_classes) -> np.ndarray:
+    """Put the columns of a model that saw only some classes back into the full -1/0/+1 layout."""
+    full = np.zeros((proba.shape[0], len(CLASSES)))
+    for col, cls in enumerate(present_classes):
+        full[:, CLASS_TO_INDEX[int(cls)]] = proba[:, col]
+    return full
+
+
+def full_class_rows(classes_present, coef, intercept, n_features: int) -> tuple[np.ndarray, np.ndarray]:
+    """sklearn drops classes absent from y; rebuild (3, D) linear rows so absent classes never win."""
+    full_coef = np.zeros((len(CLASSES), n_features))
+    full_intercept = np.full(len(CLASSES), -1e3)
+    coef, intercept = np.atleast_2d(coef), np.atleast_1d(intercept)
+    if coef.shape[0] == 1 and len(classes_present) == 2:
+        # binary: one score z for the second class; softmax([0, z]) = sigmoid(z)
+        coef = np.vstack([np.zeros_like(coef[0]), coef[0]])
+        intercept = np.array([0.0, intercept[0]])
+    for row, cls in enumerate(classes_present):
+        full_coef[int(cls)] = coef[row]
+        full_intercept[int(cls)] = intercept[row]
+    return full_coef, full_intercept
+
+
+class BaseModel:
+    """Base class: subclasses set `name/family/input_kind` via @register and implement the hooks."""
+
+    name: str = "base"
+    family: str = ""
+    input_kind: str = ""
+    default_params: dict[str, Any] = {}
+
+    def __init__(self, params: dict[str, Any] | None = None, *, seed: int = 0, threads: int = 1):
+        self.params = {**self.default_params, **(params or {})}
+        self.seed = int(seed)
+        self.threads = max(1, int(threads))
+        self.is_fitted = False
+
+    # --- the public contract ---
+    def fit(self, X_train, y_train, X_val=None, y_val=None, sample_weights=None, config=None) -> TrainingMetrics:
+        if config:
+            self.params.update(config)
+        y_train_idx = labels_to_index(y_train)
+        y_val_idx = labels_to_index(y_val) if y_val is not None and len(y_val) else None
+        best_iteration = self._fit(X_train, y_train_idx, X_val, y_val_idx, sample_weights)
+        self.is_fitted = True
+        train = self._score(X_train, y_train_idx)
+        val = self._score(X_val, y_val_idx) if y_val_idx is not None else (None, None)
+        return TrainingMetrics(
+            train_accuracy=train[0], train_log_loss=train[1], val_accuracy=val[0], val_log_loss=val[1],
+            best_iteration=best_iteration, n_train=len(y_train_idx),
+            n_val=0 if y_val_idx is None else len(y_val_idx),
+        )
+
+    def predict(self, X) -> PredictionOutput:
+        if not self.is_fitted:
+            raise RuntimeError(f"{self.name}: predict called before fit/load")
+        proba = np.asarray(self._predict_proba(X), dtype=np.float64)
+        proba = np.clip(proba, 0.0, None)
+        proba /= proba.sum(axis=1, keepdims=True)
+        return PredictionOutput.from_probabilities(proba)
+
+    def save(self, path: str | Path) -> None:
+        """Save into directory `path`: model.json (name, params) + the model's native file(s)."""
+        path = Path(path)
+        path.mkdir(parents=True, exist_ok=True)
+        self._save(path)
+        header = {"name": self.name, "family": self.family, "input_kind": self.input_kind,
+                  "params": self.params, "seed": self.seed}
+        from hetstack.io import write_json
+
+        write_json(path / "model.json", header)
+
+    @classmethod
+    def load(cls, path: str | Path, threads: int = 1) -> "BaseModel":
+        path = Path(path)
+        header = json.loads((path / "model.json").read_text())
+        if header["name"] != cls.name:
+            raise ValueError(f"{path}: holds model {header['name']!r}, not {cls.name!r}")
+        model = cls(header["params"], seed=header["seed"], threads=threads)
+        model._load(path)
+        model.is_fitted = True
+        return model
+
+    # --- hooks ---
+    def _fit(self, X, y, X_val, y_val, sample_weight) -> int | None:
+        raise NotImplementedError
+
+    def _predict_proba(self, X) -> np.ndarray:
+        raise NotImplementedError
+
+    def _save(self, path: Path) -> None:
+        raise NotImplementedError
+
+    def _load(self, path: Path) -> None:
+        raise NotImplementedError
+
+    def _score(self, X, y_idx) -> tuple[float, float]:
+        from sklearn.metrics import accuracy_score, log_loss
+
+        proba = self.predict(X).probabilities
+        return (float(accuracy_score(y_idx, proba.argmax(axis=1))),
+                float(log_loss(y_idx, proba, labels=[0, 1, 2])))
+
+
+def load_model(path: str | Path, threads: int = 1) -> BaseModel:
+    """Load any saved model by the name stored in its model.json (never unpickles)."""
+    from hetstack.models.registry import get_spec
+
+    header = json.loads((Path(path) / "model.json").read_text())
+    return get_spec(header["name"], where=str(path)).cls.load(path, threads=threads)

@@ -1,0 +1,310 @@
+"""An embedded, seeded synthetic futures market, used when the user brings no data.
+
+Bars follow a CME-like calendar and carry three weak planted effects of different kinds
+(a current-row interaction, a short temporal motif, a slow trend) so that different model
+families have something different to find. See describe_generator().
+"""
+
+from __future__ import annotations
+
+import hashlib
+import math
+
+import numpy as np
+import pandas as pd
+
+from hetstack.data import REQUIRED_COLUMNS
+
+START = pd.Timestamp("2024-01-07 23:00", tz="UTC")  # a Sunday evening session open
+SESSION_BARS = 23 * 60  # 23:00 -> 22:00 UTC next day; the hour 22:00-23:00 is the daily break
+SESSIONS_PER_WEEK = 5  # sessions open Sun..Thu evenings; Fri 22:00 -> Sun 23:00 has no bars
+US_DATA_BAR = 14 * 60 + 30  # 13:30 UTC, bars since 23:00 UTC
+US_OPEN_BAR = 15 * 60 + 30  # 14:30 UTC US cash open
+US_CLOSE_BAR = 22 * 60  # 21:00 UTC US cash close
+EUROPE_OPEN_BAR = 9 * 60  # 08:00 UTC
+
+# GARCH(1,1) on the deseasonalized shock; persistence 0.98 gives clustering over ~hours.
+GARCH_ALPHA, GARCH_BETA = 0.05, 0.93
+T_DF = 4.0  # Student-t degrees of freedom of the shocks
+SHOCK_CLIP = 5.0  # cap on |shock| fed back into the variance, so a single huge tick cannot explode it
+
+# Observable statistics that the planted effects are defined on (reproducible from the bars).
+EW_VOL_ALPHA = 0.05  # EW variance of 1-bar log returns
+PRICE_EMA_ALPHA = 2.0 / 21.0  # EMA of log close, "20-bar mean"
+VOLUME_EW_ALPHA = 2.0 / 31.0  # EW mean/variance of log volume for the volume z-score
+
+# (a) interaction: next bar's drift follows tanh(price z * volume z) of the current bar.
+INTERACTION_DRIFT = 0.3  # per-bar drift in 1-bar sds per unit of the signal
+# (b) motif: three bars one way, then a high-volume bar the other way -> drift back the first way.
+MOTIF_DRIFT = 0.2  # per-bar drift in 1-bar sds while the motif is active
+MOTIF_BARS = 15
+MOTIF_MOVE = 0.2  # |return| / EW vol that counts as an up or down bar
+MOTIF_VOLUME_Z = 0.5
+# (c) slow trend: OU latent with unit variance and a half-life of ~1.5 sessions.
+TREND_DRIFT = 0.035  # per-bar drift in 1-bar sds per unit of the latent
+TREND_HALF_LIFE = 2000.0
+
+
+def generate_market(
+    symbol: str,
+    n_bars: int,
+    seed: int = 0,
+    *,
+    effect_strength: float = 1.0,
+    interaction_strength: float = 1.0,
+    motif_strength: float = 1.0,
+    trend_strength: float = 1.0,
+) -> pd.DataFrame:
+    """Seeded 1-minute OHLCV bars for `symbol`, normalized like hetstack.data.read_bars.
+
+    Reproducible byte for byte for the same (symbol, seed, strengths). `effect_strength` scales
+    all three planted effects; the per-effect strengths scale them one at a time (0 turns off).
+    """
+    bars, _ = _generate(symbol, n_bars, seed, effect_strength, interaction_strength, motif_strength, trend_strength)
+    return bars
+
+
+def _generate(symbol, n_bars, seed, effect_strength, interaction_strength, motif_strength, trend_strength):
+    """Bars plus the per-bar planted drifts (in bar sds), which tests use to check the effects."""
+    if not isinstance(symbol, str) or not symbol:
+        raise ValueError("symbol must be a non-empty string")
+    n_bars = int(n_bars)
+    if n_bars < 1:
+        raise ValueError("n_bars must be >= 1")
+    if int(seed) < 0:
+        raise ValueError("seed must be >= 0")
+
+    symbol_key = int.from_bytes(hashlib.sha256(symbol.encode("utf-8")).digest()[:8], "little")
+    rng = np.random.default_rng(np.random.SeedSequence([int(seed), symbol_key]))
+
+    # Per-symbol constants, drawn first so they do not depend on n_bars.
+    base_price = float(np.exp(rng.uniform(np.log(20.0), np.log(8000.0))))
+    bar_vol = float(rng.uniform(1.2e-4, 2.5e-4))  # unconditional 1-bar sd of log returns
+    base_volume = float(np.exp(rng.uniform(np.log(50.0), np.log(2000.0))))
+
+    timestamps, minute_of_session, session_open = _calendar(n_bars)
+    vol_season, volume_season = _seasonality()
+    vol_mult = vol_season[minute_of_session]
+    log_volume_level = np.log(base_volume) + volume_season[minute_of_session]
+
+    shocks = rng.standard_t(T_DF, n_bars) / math.sqrt(T_DF / (T_DF - 2.0))  # unit variance
+    volume_noise = rng.normal(0.0, 0.25, n_bars)
+    trend_noise = rng.normal(0.0, 1.0, n_bars)
+    gaps = np.where(session_open, rng.normal(0.0, 3.0 * bar_vol, n_bars), 0.0)
+    gaps[0] = 0.0
+    wick_up = rng.exponential(0.35, n_bars)
+    wick_down = rng.exponential(0.35, n_bars)
+    trend_start = float(rng.normal())
+
+    scale = float(effect_strength)
+    log_close, log_volume, bar_sd, drifts = _simulate(
+        shocks, vol_mult, log_volume_level, volume_noise, trend_noise, gaps, trend_start,
+        bar_vol=bar_vol, log_price=math.log(base_price),
+        interaction=INTERACTION_DRIFT * scale * float(interaction_strength),
+        motif=MOTIF_DRIFT * scale * float(motif_strength),
+        trend=TREND_DRIFT * scale * float(trend_strength),
+    )
+
+    close = np.exp(log_close)
+    open_ = np.empty(n_bars)
+    open_[0] = base_price
+    open_[1:] = close[:-1]
+    open_ *= np.exp(gaps)  # the session-open gap happens between the previous close and this open
+    # Wicks beyond the body, proportional to the bar's own volatility.
+    high = np.maximum(open_, close) * np.exp(wick_up * bar_sd)
+    low = np.minimum(open_, close) * np.exp(-wick_down * bar_sd)
+    volume = np.maximum(np.round(np.exp(log_volume)), 1.0)
+
+    bars = pd.DataFrame(
+        {
+            "timestamp": timestamps,
+            "open": open_,
+            "high": high,
+            "low": low,
+            "close": close,
+            "volume": volume,
+        },
+        columns=list(REQUIRED_COLUMNS),
+    )
+    return bars, drifts
+
+
+def _calendar(n_bars: int) -> tuple[pd.Series, np.ndarray, np.ndarray]:
+    """Timestamps on the CME-like grid, each bar's minute within its session, and session-open flags."""
+    bar = np.arange(n_bars)
+    session, minute = np.divmod(bar, SESSION_BARS)
+    week, weekday = np.divmod(session, SESSIONS_PER_WEEK)
+    offset_minutes = week * 7 * 1440 + weekday * 1440 + minute
+    timestamps = pd.Series(START + pd.to_timedelta(offset_minutes, unit="min")).astype("datetime64[ns, UTC]")
+    return timestamps, minute, minute == 0
+
+
+def _seasonality() -> tuple[np.ndarray, np.ndarray]:
+    """Per-minute-of-session vol multiplier (mean square 1) and log-volume offset (mean 0).
+
+    U-shaped around the session open and the US cash session, with bumps at the Europe open and
+    the 13:30 UTC US data releases.
+    """
+    m = np.arange(SESSION_BARS, dtype=float)
+
+    def after(start, decay):
+        return np.where(m >= start, np.exp(-(m - start) / decay), 0.0)
+
+    us_session = ((m >= US_OPEN_BAR) & (m < US_CLOSE_BAR)).astype(float)
+    before_close = np.where(m < US_CLOSE_BAR, np.exp(-(US_CLOSE_BAR - m) / 30.0), 0.0)
+    profile = (
+        0.55
+        + 0.6 * np.exp(-m / 20.0)
+        + 0.3 * after(EUROPE_OPEN_BAR, 90.0)
+        + 0.5 * after(US_DATA_BAR, 15.0)
+        + 1.0 * after(US_OPEN_BAR, 60.0)
+        + 0.45 * us_session
+        + 0.4 * before_close
+    )
+    vol = profile / np.sqrt(np.mean(profile**2))
+    log_volume = 1.6 * np.log(profile)
+    return vol, log_volume - log_volume.mean()
+
+
+def _simulate(shocks, vol_mult, log_volume_level, volume_noise, trend_noise, gaps, trend_start, *,
+              bar_vol, log_price, interaction, motif, trend):
+    """The recursive part: GARCH variance, volume, the observable statistics and the planted drifts.
+
+    A plain loop over Python floats (lists index faster than arrays) because each bar's drift
+    depends on the path so far.
+    """
+    n = len(shocks)
+    shocks_l, vol_l, level_l = shocks.tolist(), vol_mult.tolist(), log_volume_level.tolist()
+    vnoise_l, tnoise_l, gaps_l = volume_noise.tolist(), trend_noise.tolist(), gaps.tolist()
+    out_close = [0.0] * n
+    out_volume = [0.0] * n
+    out_sd = [0.0] * n
+    out_interaction, out_motif, out_trend = [0.0] * n, [0.0] * n, [0.0] * n
+
+    h_bar = bar_vol * bar_vol
+    omega = h_bar * (1.0 - GARCH_ALPHA - GARCH_BETA)
+    clip2 = SHOCK_CLIP * SHOCK_CLIP
+    phi = math.exp(-math.log(2.0) / TREND_HALF_LIFE)
+    trend_innov = math.sqrt(1.0 - phi * phi)
+    vol_alpha, price_alpha, volume_alpha = EW_VOL_ALPHA, PRICE_EMA_ALPHA, VOLUME_EW_ALPHA
+    exp, sqrt, tanh = math.exp, math.sqrt, math.tanh
+
+    h = h_bar
+    x = trend_start
+    volume_ar = 0.0
+    logc = log_price
+    ema_c = log_price
+    ew_var = h_bar
+    mean_v = level_l[0]
+    var_v = 0.25
+    signal_a = 0.0
+    motif_left, motif_sign = 0, 0.0
+    up1 = up2 = up3 = down1 = down2 = down3 = False
+
+    for t in range(n):
+        z = shocks_l[t]
+        sd = sqrt(h) * vol_l[t]
+        drift_a = interaction * signal_a
+        drift_c = trend * x
+        drift_b = 0.0
+        if motif_left > 0:
+            drift_b = motif * motif_sign
+            motif_left -= 1
+        drift = drift_a + drift_b + drift_c
+        out_interaction[t], out_motif[t], out_trend[t] = drift_a, drift_b, drift_c
+        r = gaps_l[t] + sd * (drift + z)
+        logc += r
+        out_close[t] = logc
+        out_sd[t] = sd
+
+        # Volume: intraday level, persistent noise, and more volume on bigger moves.
+        volume_ar = 0.7 * volume_ar + vnoise_l[t]
+        abs_z = z if z >= 0.0 else -z
+        lv = level_l[t] + 0.35 * (abs_z if abs_z < SHOCK_CLIP else SHOCK_CLIP) + volume_ar
+        out_volume[t] = lv
+
+        # Observable statistics, each computed from bars <= t.
+        prev_vol = sqrt(ew_var)
+        ew_var += vol_alpha * (r * r - ew_var)
+        ema_c += price_alpha * (logc - ema_c)
+        dv = lv - mean_v
+        volume_z = dv / sqrt(var_v)
+        mean_v += volume_alpha * dv
+        var_v = (1.0 - volume_alpha) * (var_v + volume_alpha * dv * dv)
+        price_z = (logc - ema_c) / (sqrt(ew_var) * 4.47213595499958)  # sqrt(20): 20-bar vol units
+
+        # (a) extended price on high volume continues, on low volume reverts.
+        signal_a = tanh(price_z * volume_z)
+
+        # (b) three bars one way, then a high-volume bar the other way.
+        move = r / prev_vol
+        up, down = move > MOTIF_MOVE, move < -MOTIF_MOVE
+        if volume_z > MOTIF_VOLUME_Z:
+            if down and up1 and up2 and up3:
+                motif_left, motif_sign = MOTIF_BARS, 1.0
+            elif up and down1 and down2 and down3:
+                motif_left, motif_sign = MOTIF_BARS, -1.0
+        up3, up2, up1 = up2, up1, up
+        down3, down2, down1 = down2, down1, down
+
+        # (c) slow latent trend.
+        x = phi * x + trend_innov * tnoise_l[t]
+
+        z2 = z * z
+        h = omega + h * (GARCH_BETA + GARCH_ALPHA * (z2 if z2 < clip2 else clip2))
+
+    drifts = {"interaction": np.array(out_interaction), "motif": np.array(out_motif), "trend": np.array(out_trend)}
+    return np.array(out_close), np.array(out_volume), np.array(out_sd), drifts
+
+
+def describe_generator() -> str:
+    """A short, honest markdown description of the synthetic market."""
+    return _DESCRIPTION
+
+
+_DESCRIPTION = f"""# Synthetic market
+
+`hetstack.synthetic.generate_market(symbol, n_bars, seed)` produces 1-minute OHLCV bars when no
+user data is given. Output is reproducible byte for byte for the same symbol, seed and effect
+strengths; the symbol name enters the seed through SHA-256, so different symbols get different
+paths, base prices (20 to 8000) and volume levels.
+
+## Calendar
+CME-like near-24h sessions: bars from 23:00 UTC to 21:59 UTC the next day, a daily break
+22:00-23:00 UTC, no bars from Friday 22:00 UTC to Sunday 23:00 UTC. The first bar is
+{START:%Y-%m-%d %H:%M} UTC. There are no holidays, no daylight-saving shifts and no missing minutes
+inside a session. A session's first open may gap from the previous close (about 3 bar sds).
+
+## Price and volume
+- Log returns: GARCH(1,1)-style variance (alpha {GARCH_ALPHA}, beta {GARCH_BETA}) times an intraday
+  seasonal multiplier, with Student-t shocks (df {T_DF:g}, unit variance): volatility clusters and
+  1-bar returns have heavy tails. Unconditional 1-bar sd is 1.2-2.5 bp depending on the symbol.
+- Intraday seasonality of volatility and volume: a burst at the session open, a bump at the Europe
+  open (08:00 UTC), a spike at 13:30 UTC (US data), a U-shape around the US cash session
+  (14:30-21:00 UTC) and quiet overnight hours.
+- Volume: log-normal around the seasonal level, persistent (AR(1) noise), higher on bars with large
+  absolute shocks. Rounded to whole contracts.
+- OHLC: open equals the previous close except at session opens; high and low add exponential wicks
+  (mean 0.35 bar sd) beyond the body. Prices are continuous (no tick grid).
+
+## Planted effects (weak; strengths are keyword arguments)
+All drifts are in units of the bar's own sd and are driven only by bars up to the current one.
+1. **Interaction (current row).** `tanh(price_z * volume_z)`, where price_z is log close minus its
+   20-bar EMA in 20-bar vol units and volume_z is the log-volume z-score against a 30-bar EW mean:
+   an extended price on high volume continues, on low volume reverts. The next bar's drift is
+   {INTERACTION_DRIFT} bar sds per unit of the signal.
+2. **Temporal motif (sequence).** Three bars moving more than {MOTIF_MOVE} EW-vols one way, then a
+   bar moving the other way on volume z > {MOTIF_VOLUME_Z:g}: drift of {MOTIF_DRIFT} bar sds per bar
+   back in the first direction for the next {MOTIF_BARS} bars. Fires on roughly 1-2% of bars.
+3. **Slow trend (higher timeframes).** A latent Ornstein-Uhlenbeck factor with unit variance and a
+   half-life of {TREND_HALF_LIFE:g} bars (about 1.5 sessions) adds {TREND_DRIFT} bar sds of drift
+   per unit; visible in returns over hours, not in single bars.
+
+With default strengths a 20-bar triple-barrier label is somewhat predictable, but far from
+deterministic: a single good model should stay well below 0.7 accuracy on three classes.
+
+## What it is not
+No news or event jumps beyond the t tails, no order book or microstructure (bid-ask bounce,
+ticks, queue effects), no cross-symbol correlation, no regime changes in the parameters, which are
+fixed. Results on it say that a pipeline can find planted structure, not that a strategy works.
+"""

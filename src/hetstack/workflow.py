@@ -1,0 +1,39 @@
+"""Glue for the thin scripts under workflow_scripts/: logging to the rule's log and clean failures."""
+
+from __future__ import annotations
+
+import logging
+import sys
+from contextlib import contextmanager
+
+from hetstack.errors import HetstackError
+
+
+@contextmanager
+def job(snakemake):
+    """Log to snakemake.log[0]; a HetstackError becomes one line on stderr and in the log, exit 1."""
+    handler = logging.FileHandler(snakemake.log[0], mode="w") if snakemake.log else logging.StreamHandler()
+    handler.setFormatter(logging.Formatter("%(asctime)s %(levelname)s %(name)s: %(message)s"))
+    root = logging.getLogger()
+    root.handlers[:] = [handler]
+    root.setLevel(logging.INFO)
+    logging.getLogger("hetstack").info("rule %s, wildcards %s, threads %s", snakemake.rule,
+                                       dict(snakemake.wildcards.items()), snakemake.threads)
+    try:
+        yield
+    except HetstackError as err:
+        logging.getLogger("hetstack").error("%s", err)
+        print(f"hetstack error: {err}", file=sys.stderr)
+        sys.exit(1)
+    except Exception:
+        logging.getLogger("hetstack").exception("job failed")
+        raise
+
+
+def train_settings(snakemake):
+    from hetstack.stacking import TrainSettings
+
+    p = snakemake.params
+    return TrainSettings(params=dict(p.model_params), seed=p.seed, threads=snakemake.threads,
+                         val_split=p.val_split, purge_bars=p.purge_bars, embargo_bars=p.embargo_bars,
+                         use_sample_weights=p.use_sample_weights)

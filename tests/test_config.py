@@ -1,0 +1,51 @@
+import pytest
+
+from hetstack import config as hcfg
+from hetstack.errors import ConfigError
+
+
+def test_per_family_choice_keeps_slot_order_and_skips_nulls():
+    cfg = {"base_models": {"optional_4th": "ridge", "tabular": "catboost", "cnn": None}}
+    assert hcfg.base_models(cfg) == ["catboost", "ridge"]
+
+
+def test_flat_list_replaces_the_family_choice():
+    assert hcfg.base_models({"base_models": ["lightgbm", "catboost"]}) == ["lightgbm", "catboost"]
+
+
+@pytest.mark.parametrize("bases, fragment", [
+    (["catboost", "xgbost"], "unknown model 'xgbost'"),
+    (["catboost", "catboost"], "listed twice"),
+    (["meta_ridge"], "is a meta-learner"),
+    ([], "no base model"),
+])
+def test_bad_base_lists_are_refused_with_one_line(bases, fragment):
+    with pytest.raises(ConfigError) as err:
+        hcfg.base_models({"base_models": bases})
+    assert fragment in str(err.value) and "base_models" in str(err.value) and "\n" not in str(err.value)
+
+
+@pytest.mark.parametrize("symbol", ["../x", "a/b", "MES_h20", ""])
+def test_symbols_that_could_escape_or_confuse_paths_are_refused(symbol):
+    with pytest.raises(ConfigError):
+        hcfg.symbols({"symbols": [symbol]})
+
+
+def test_meta_learner_names_keep_aliases_and_reject_bases():
+    assert hcfg.meta_learners({"meta_learner": "ridge_meta"}) == ["ridge_meta"]
+    assert hcfg.meta_learners({"meta_learner": ["meta_ridge", "logistic_meta"]}) == ["meta_ridge", "logistic_meta"]
+    with pytest.raises(ConfigError):
+        hcfg.meta_learners({"meta_learner": "catboost"})
+
+
+@pytest.mark.parametrize("horizons", [[0], [-5], ["20"], [True]])
+def test_horizons_must_be_positive_integers(horizons):
+    with pytest.raises(ConfigError):
+        hcfg.horizons({"horizons": horizons})
+
+
+def test_oof_settings_are_checked():
+    with pytest.raises(ConfigError, match="n_folds"):
+        hcfg.check_oof({"oof": {"n_folds": 1, "purge_bars": 0, "embargo_bars": 0}})
+    with pytest.raises(ConfigError, match="embargo_bars"):
+        hcfg.check_oof({"oof": {"n_folds": 3, "purge_bars": 0, "embargo_bars": -1}})

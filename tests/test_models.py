@@ -1,0 +1,65 @@
+import numpy as np
+import pytest
+
+from hetstack.models import get_spec, load_model
+
+BASES = ["catboost", "lightgbm", "ridge"]
+FAST = {"catboost": {"iterations": 150}, "lightgbm": {"num_boost_round": 150}, "ridge": {}}
+
+
+@pytest.mark.parametrize("name", BASES)
+def test_base_learns_a_planted_rule_and_outputs_valid_probabilities(name, easy_problem):
+    X, y, Xv, yv, Xt, yt = easy_problem
+    model = get_spec(name).cls(FAST[name], seed=1, threads=1)
+    metrics = model.fit(X, y, Xv, yv)
+    out = model.predict(Xt)
+    assert out.probabilities.shape == (len(Xt), 3)
+    np.testing.assert_allclose(out.probabilities.sum(axis=1), 1.0, atol=1e-9)
+    assert set(np.unique(out.predictions)) <= {-1, 0, 1}
+    np.testing.assert_array_equal(out.confidence, out.probabilities.max(axis=1))
+    chance = max(np.mean(yt == c) for c in (-1, 0, 1))
+    assert np.mean(out.predictions == yt) > chance + 0.2
+    assert metrics.n_train == len(X) and metrics.n_val == len(Xv)
+    assert metrics.val_accuracy is not None and metrics.val_accuracy > chance
+
+
+@pytest.mark.parametrize("name", BASES)
+def test_save_load_gives_identical_probabilities(name, easy_problem, tmp_path):
+    X, y, Xv, yv, Xt, _ = easy_problem
+    model = get_spec(name).cls(FAST[name], seed=3, threads=1)
+    model.fit(X, y, Xv, yv)
+    model.save(tmp_path / name)
+    loaded = load_model(tmp_path / name)
+    assert type(loaded) is type(model)
+    np.testing.assert_array_equal(loaded.predict(Xt).probabilities, model.predict(Xt).probabilities)
+    assert not list((tmp_path / name).glob("*.pkl"))
+
+
+@pytest.mark.parametrize("name", BASES)
+def test_same_seed_same_probabilities(name, easy_problem):
+    X, y, Xv, yv, Xt, _ = easy_problem
+    runs = []
+    for _ in range(2):
+        model = get_spec(name).cls(FAST[name], seed=7, threads=1)
+        model.fit(X, y, Xv, yv)
+        runs.append(model.predict(Xt).probabilities)
+    np.testing.assert_array_equal(runs[0], runs[1])
+
+
+@pytest.mark.parametrize("name", BASES)
+def test_a_class_absent_from_training_keeps_three_columns(name, easy_problem):
+    X, y, Xv, yv, Xt, _ = easy_problem
+    keep, keep_v = y != 0, yv != 0
+    model = get_spec(name).cls(FAST[name], seed=0, threads=1)
+    model.fit(X[keep], y[keep], Xv[keep_v], yv[keep_v])
+    proba = model.predict(Xt).probabilities
+    assert proba.shape == (len(Xt), 3)
+    assert proba[:, 1].max() < 0.05  # the flat class was never seen
+    assert set(np.unique(model.predict(Xt).predictions)) <= {-1, 1}
+
+
+def test_threads_reach_the_libraries():
+    cat = get_spec("catboost").cls({}, threads=2)
+    assert cat._classifier().get_params()["thread_count"] == 2
+    lgb = get_spec("lightgbm").cls({}, threads=2)
+    assert lgb._booster_params()["num_threads"] == 2

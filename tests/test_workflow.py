@@ -1,0 +1,165 @@
+"""Integration: the real `snakemake` command on a tiny config in a temporary directory."""
+
+import json
+import os
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import pytest
+import yaml
+
+REPO = Path(__file__).resolve().parents[1]
+pytestmark = pytest.mark.integration
+
+TINY = {
+    "symbols": ["SYN"],
+    "horizons": [5],
+    "synthetic": {"n_bars": 6000, "effect_strength": 1.0},
+    "oof": {"n_folds": 3, "purge_bars": 10, "embargo_bars": 30, "use_sample_weights": True},
+    "base_models": ["lightgbm", "ridge"],
+    "meta_learner": ["meta_ridge", "logistic_meta"],
+    "model_params": {"lightgbm": {"num_boost_round": 40, "num_leaves": 7}, "catboost": {"iterations": 40, "depth": 4}},
+    "threads": {"fit": 1},
+}
+
+
+def snakemake(workdir: Path, *args: str, check: bool = True) -> subprocess.CompletedProcess:
+    cmd = [sys.executable, "-m", "snakemake", "--snakefile", str(REPO / "Snakefile"), "--directory", str(workdir),
+           "--configfile", str(workdir / "tiny.yaml"), "--cores", "2", *args]
+    result = subprocess.run(cmd, capture_output=True, text=True, timeout=900)
+    if check and result.returncode != 0:
+        raise AssertionError(f"snakemake {' '.join(args)} failed:\n{result.stdout[-3000:]}\n{result.stderr[-6000:]}")
+    return result
+
+
+def planned_jobs(result: subprocess.CompletedProcess) -> dict[str, int]:
+    """The 'Job stats' table of a dry run as {rule: count}."""
+    text = result.stdout + result.stderr
+    if "Nothing to be done" in text:
+        return {}
+    lines = text[text.index("Job stats:"):].splitlines()[3:]
+    jobs = {}
+    for line in lines:
+        parts = line.split()
+        if len(parts) != 2 or parts[0] == "total":
+            break
+        jobs[parts[0]] = int(parts[1])
+    return jobs
+
+
+@pytest.fixture(scope="module")
+def workdir(tmp_path_factory):
+    path = tmp_path_factory.mktemp("run")
+    (path / "tiny.yaml").write_text(yaml.safe_dump(TINY))
+    snakemake(path)  # rule all: every report of the config
+    return path
+
+
+def test_report_has_every_field_with_real_values(workdir):
+    report = json.loads((workdir / "results/SYN_h5/meta_ridge_report.json").read_text())
+    assert report["meta_learner_type"] == "ridge"
+    assert report["base_models"] == ["lightgbm", "ridge"]
+    for base in ("lightgbm", "ridge"):
+        perf = report["base_model_performance"][base]
+        for key in ("val_acc", "test_acc", "val_log_loss", "test_log_loss", "oof_acc"):
+            assert 0.0 < perf[key] < 5.0
+        assert len(report["meta_learner_weights"][base]) == 3
+    perf = report["performance"]
+    for key in ("val_accuracy", "test_accuracy", "improvement_over_best_base", "sharpe_ratio", "max_drawdown",
+                "test_log_loss"):
+        assert isinstance(perf[key], float)
+    assert perf["max_drawdown"] <= 0.0
+    best = max(p["test_acc"] for p in report["base_model_performance"].values())
+    assert perf["improvement_over_best_base"] == pytest.approx(perf["test_accuracy"] - best)
+    assert report["samples"]["n_train"] > 1000 and report["samples"]["n_test"] > 500
+    assert len(report["config_digest"]) == 16
+
+
+def test_meta_and_bases_are_scored_on_the_same_test_rows(workdir):
+    run = workdir / "results/SYN_h5"
+    meta_rows = pd.read_parquet(run / "predictions/meta_ridge_test.parquet")["sample_id"].to_numpy()
+    labels = pd.read_parquet(run / "labels.parquet")
+    np.testing.assert_array_equal(meta_rows, labels.loc[labels["split"] == "test", "sample_id"].to_numpy())
+    for base in ("lightgbm", "ridge"):
+        np.testing.assert_array_equal(pd.read_parquet(run / f"test/{base}.parquet")["sample_id"].to_numpy(), meta_rows)
+
+
+def test_meta_matrix_covers_every_train_sample_once(workdir):
+    run = workdir / "results/SYN_h5"
+    matrix = pd.read_parquet(run / "meta_matrix.parquet")
+    labels = pd.read_parquet(run / "labels.parquet")
+    train = labels.loc[labels["split"] == "train", "sample_id"].to_numpy()
+    np.testing.assert_array_equal(matrix["sample_id"].to_numpy(), train)
+    assert matrix.filter(like="__prob").shape[1] == 6
+    np.testing.assert_allclose(matrix[["ridge__prob_-1", "ridge__prob_0", "ridge__prob_+1"]].sum(axis=1), 1.0)
+
+
+def test_alias_report_reuses_the_canonical_meta_model(workdir):
+    run = workdir / "results/SYN_h5"
+    report = json.loads((run / "logistic_meta_report.json").read_text())
+    assert report["meta_learner"] == "logistic_meta" and report["meta_learner_type"] == "logistic"
+    assert (run / "models/meta/meta_logistic/model.json").exists()
+    assert not (run / "models/meta/logistic_meta").exists()
+
+
+def test_second_run_has_nothing_to_do(workdir):
+    assert planned_jobs(snakemake(workdir, "-n")) == {}
+    assert planned_jobs(snakemake(workdir, "-n", "results/SYN_h5/meta_ridge_report.json")) == {}
+
+
+def test_deleting_one_shard_reruns_only_that_shard_and_its_dependents(workdir):
+    run = workdir / "results/SYN_h5"
+    kept = {p: p.stat().st_mtime_ns for p in (run / "oof").rglob("*.parquet") if p.name != "fold1.parquet"}
+    (run / "oof/ridge/fold1.parquet").unlink()
+    # two meta-learners in the tiny config: each is refitted and reported again
+    assert planned_jobs(snakemake(workdir, "-n")) == {"oof_fold": 1, "merge_oof": 1, "fit_meta": 2, "report": 2,
+                                                      "all": 1}
+    snakemake(workdir)
+    assert planned_jobs(snakemake(workdir, "-n")) == {}
+    assert (run / "oof/ridge/fold1.parquet").exists()
+    assert all(p.stat().st_mtime_ns == t for p, t in kept.items() if p.parent.name == "lightgbm")
+
+
+def test_every_rule_wrote_its_log(workdir):
+    logs = {p.parts[len((workdir / "logs").parts)] for p in (workdir / "logs").rglob("*.log")}
+    assert {"bars", "features", "labels", "oof_fold", "merge_oof", "fit_meta", "retrain_base", "report"} <= logs
+    assert "OOF accuracy" in (workdir / "logs/oof_fold/SYN_h5/ridge/fold0.log").read_text()
+
+
+def test_user_bars_are_used_and_bad_bars_fail_with_one_line(tmp_path):
+    from hetstack.synthetic import generate_market
+
+    (tmp_path / "tiny.yaml").write_text(yaml.safe_dump({**TINY, "symbols": ["USR"]}))
+    (tmp_path / "data").mkdir()
+    bars = generate_market("other", 3000, seed=5)
+    bars.loc[10, "high"] = bars.loc[10, "low"] * 0.5
+    bars.to_csv(tmp_path / "data/USR.csv", index=False)
+    result = snakemake(tmp_path, "results/USR/bars.parquet", check=False)
+    assert result.returncode != 0
+    assert "data/USR.csv" in result.stderr and "high" in result.stderr
+    assert not (tmp_path / "results/USR/bars.parquet").exists()
+    bars.loc[10, "high"] = bars.loc[10, ["open", "close"]].max() * 1.0001
+    bars.to_csv(tmp_path / "data/USR.csv", index=False)
+    snakemake(tmp_path, "results/USR/bars.parquet")
+    written = pd.read_parquet(tmp_path / "results/USR/bars.parquet")
+    np.testing.assert_allclose(written["close"].to_numpy(), bars["close"].to_numpy())
+
+
+def test_too_few_bars_stop_with_a_clear_line(tmp_path):
+    (tmp_path / "tiny.yaml").write_text(yaml.safe_dump({**TINY, "synthetic": {"n_bars": 1000},
+                                                          "oof": {**TINY["oof"], "embargo_bars": 300}}))
+    result = snakemake(tmp_path, "results/SYN_h5/labels.parquet", check=False)
+    assert result.returncode != 0
+    assert "too few" in result.stderr and "synthetic.n_bars" in result.stderr
+    assert not (tmp_path / "results/SYN_h5/labels.parquet").exists()
+
+
+def test_bad_config_is_refused_before_any_job(tmp_path):
+    (tmp_path / "tiny.yaml").write_text(yaml.safe_dump({**TINY, "base_models": ["catboost", "nope"]}))
+    result = snakemake(tmp_path, "-n", check=False)
+    assert result.returncode != 0
+    assert "unknown model 'nope'" in result.stderr + result.stdout

@@ -1,0 +1,6 @@
+"""rule average_fold_tests: hold-out predictions as the mean of the fold models (no full retrain)."""
+from hetstack.stacking import average_fold_tests
+from hetstack.workflow import job
+
+with job(snakemake):  # noqa: F821
+    average_fold_tests(list(snakemake.input.shards), snakemake.output.test)  # noqa: F821

@@ -1,0 +1,6 @@
+"""rule features: causal indicators, float32, memory-mappable; shared by every horizon."""
+from hetstack.stacking import build_features
+from hetstack.workflow import job
+
+with job(snakemake):  # noqa: F821
+    build_features(snakemake.input.bars, snakemake.output.array, snakemake.output.meta)  # noqa: F821

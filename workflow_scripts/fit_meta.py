@@ -1,0 +1,8 @@
+"""rule fit_meta: meta-learner on the OOF matrix, validated on a purged slice."""
+from hetstack.stacking import fit_meta
+from hetstack.workflow import job
+
+with job(snakemake):  # noqa: F821
+    p = snakemake.params  # noqa: F821
+    fit_meta(snakemake.wildcards.meta, snakemake.input.matrix, list(p.bases), snakemake.output.model,  # noqa: F821
+             params=dict(p.model_params), seed=p.seed, threads=snakemake.threads, **p.settings)  # noqa: F821
