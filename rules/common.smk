@@ -5,7 +5,7 @@ import sys
 SRC = os.path.join(workflow.basedir, "src")
 sys.path.insert(0, SRC)
 # Jobs (local, conda or SLURM) find the library the same way, installed or not.
-os.environ["PYTHONPATH"] = os.pathsep.join(p for p in (SRC, os.environ.get("PYTHONPATH")) if p)
+os.environ.update(PYTHONPATH=os.pathsep.join(p for p in (SRC, os.environ.get("PYTHONPATH")) if p))
 
 from hetstack import config as hcfg
 from hetstack.models.registry import aliases, available, canonical_name, get_spec
@@ -67,6 +67,13 @@ def meta_model(wildcards):
     return "results/{symbol}_h{horizon}/models/meta/{name}".format(name=canonical_name(wildcards.meta), **wildcards)
 
 
+def adapter_arrays(wildcards):
+    """Array files a base reads: the feature matrix (tabular, sequence) or the multires bars."""
+    kind = get_spec(wildcards.base).input_kind
+    name = "multires" if kind == "multires" else "features"
+    return {name: f"results/{wildcards.symbol}/{name}.npy"}
+
+
 def model_params(wildcards):
     return hcfg.model_params(config, wildcards.get("base") or wildcards.get("meta"))
 
@@ -81,7 +88,10 @@ def fit_mem_mb(wildcards, attempt):
     return 2048 * attempt
 
 
+ADAPTERS = {kind: dict(config["adapters"][kind]) for kind in ("sequence", "multires")}
+
 TRAIN_PARAMS = dict(
+    adapters=ADAPTERS,
     seed=config["seed"],
     val_split=config["training"]["val_split"],
     purge_bars=config["oof"]["purge_bars"],

@@ -33,3 +33,23 @@ rule features:
         runtime=30,
     script:
         "../workflow_scripts/features.py"
+
+
+rule multires:
+    input:
+        bars="results/{symbol}/bars.parquet",
+    output:
+        array="results/{symbol}/multires.npy",
+    log:
+        "logs/multires/{symbol}.log",
+    conda:
+        "../envs/hetstack.yaml"
+    benchmark:
+        "benchmarks/multires/{symbol}.tsv"
+    params:
+        timeframes=config["adapters"]["multires"]["timeframes"],
+    resources:
+        mem_mb=2048,
+        runtime=30,
+    script:
+        "../workflow_scripts/multires.py"

@@ -19,6 +19,7 @@ rule labels:
             n_folds=N_FOLDS,
             purge_bars=config["oof"]["purge_bars"],
             embargo_bars=config["oof"]["embargo_bars"],
+            adapters=ADAPTERS,
         ),
     script:
         "../workflow_scripts/labels.py"

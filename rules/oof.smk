@@ -1,7 +1,7 @@
 # One job per (symbol, horizon, base, fold): the unit of parallelism and of resumption.
 rule oof_fold:
     input:
-        features="results/{symbol}/features.npy",
+        unpack(adapter_arrays),
         labels="results/{symbol}_h{horizon}/labels.parquet",
         folds="results/{symbol}_h{horizon}/folds.parquet",
     output:

@@ -3,7 +3,7 @@ if config["retrain_bases_on_full"]:
 
     rule retrain_base:
         input:
-            features="results/{symbol}/features.npy",
+            unpack(adapter_arrays),
             labels="results/{symbol}_h{horizon}/labels.parquet",
         output:
             model=directory("results/{symbol}_h{horizon}/models/bases/{base}"),

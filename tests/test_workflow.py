@@ -1,8 +1,6 @@
 """Integration: the real `snakemake` command on a tiny config in a temporary directory."""
 
 import json
-import os
-import shutil
 import subprocess
 import sys
 from pathlib import Path

@@ -1,7 +1,7 @@
 """rule retrain_base: a base refitted on the whole train set; predictions on the hold-out."""
 from hetstack.stacking import retrain_base
-from hetstack.workflow import job, train_settings
+from hetstack.workflow import adapter_arrays, job, train_settings
 
 with job(snakemake):  # noqa: F821
     i, o = snakemake.input, snakemake.output  # noqa: F821
-    retrain_base(snakemake.wildcards.base, i.features, i.labels, o.model, o.test, train_settings(snakemake))  # noqa: F821
+    retrain_base(snakemake.wildcards.base, adapter_arrays(snakemake), i.labels, o.model, o.test, train_settings(snakemake))  # noqa: F821

@@ -266,7 +266,10 @@ def _build(cols: _Columns, timestamps: pd.Series, o, h, l, c, v) -> None:  # noq
 
 
 def _time_features(timestamps: pd.Series) -> dict[str, np.ndarray]:
-    ns = pd.DatetimeIndex(timestamps).tz_convert("UTC").asi8
+    index = pd.DatetimeIndex(timestamps)
+    if index.tz is None:
+        raise ValueError("bar timestamps must be time-zone aware; pass bars from hetstack.data.read_bars")
+    ns = index.tz_convert("UTC").as_unit("ns").asi8
     minute_ns, day_ns = 60 * 10**9, 86400 * 10**9
     minute_of_day = (ns // minute_ns) % 1440
     day_of_week = (ns // day_ns + 3) % 7  # 1970-01-01 was a Thursday; Monday is 0

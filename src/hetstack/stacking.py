@@ -59,6 +59,23 @@ def build_features(bars_path: str, out_array: str, out_meta: str) -> None:
     log.info("features: %d bars x %d features, warmup %d", len(bars), len(names), warmup)
 
 
+def build_multires(bars_path: str, out_array: str, timeframes: list[int]) -> None:
+    from hetstack.adapters import build_multires_bars
+
+    bars = read_parquet(bars_path)
+    write_npy_checked(out_array, build_multires_bars(bars, timeframes))
+    log.info("multires: %d bars x timeframes %s", len(bars), timeframes)
+
+
+def sample_lookback(warmup: int, vol_window: int, adapters: dict) -> int:
+    """First usable sample id: every adapter (and the label volatility) has full history there."""
+    from hetstack.adapters import multires_lookback
+
+    sequence = warmup + int(adapters["sequence"]["seq_len"]) - 1
+    multires = multires_lookback(adapters["multires"]["timeframes"], adapters["multires"]["seq_len"])
+    return max(warmup, vol_window, sequence, multires)
+
+
 def write_npy_checked(path: str, array: np.ndarray) -> None:
     from hetstack.io import write_npy
 
@@ -95,14 +112,14 @@ class SampleTable:
 
 def build_labels(bars_path: str, features_meta_path: str, out_labels: str, out_folds: str, out_splits: str, *,
                  source: str, horizon: int, barrier_k: float, vol_window: int, test_fraction: float,
-                 n_folds: int, purge_bars: int, embargo_bars: int) -> None:
+                 n_folds: int, purge_bars: int, embargo_bars: int, adapters: dict) -> None:
     from hetstack.cv import chronological_split, fold_table, purged_kfold, required_bars
     from hetstack.labels import average_uniqueness, triple_barrier
 
     bars = read_parquet(bars_path)
     warmup = int(read_json(features_meta_path)["warmup"])
     n_bars = len(bars)
-    lookback = max(warmup, vol_window)
+    lookback = sample_lookback(warmup, vol_window, adapters)
     need = required_bars(n_folds, horizon, purge_bars, embargo_bars, lookback, test_fraction)
     if n_bars < need:
         raise DataError(source, f"{n_bars} bars is too few: need at least {need} for horizon {horizon}, "
@@ -166,16 +183,18 @@ class TrainSettings:
     purge_bars: int
     embargo_bars: int
     use_sample_weights: bool
+    adapters: dict[str, dict]  # per input kind, e.g. {"sequence": {"seq_len": 32}}
 
 
-def fit_base(base: str, features_path: str, samples: SampleTable, train_ids: np.ndarray, settings: TrainSettings):
+def fit_base(base: str, arrays: dict[str, str], samples: SampleTable, train_ids: np.ndarray, settings: TrainSettings):
     """Fit one base on `train_ids`; early stopping on a purged inner slice carved from those ids only."""
     from hetstack.adapters import make_adapter
     from hetstack.cv import inner_validation_split
     from hetstack.models.registry import get_spec
 
     spec = get_spec(base)
-    adapter = make_adapter(spec.input_kind, features_path)
+    adapter = make_adapter(spec.input_kind, features_path=arrays.get("features"),
+                           multires_path=arrays.get("multires"), **settings.adapters)
     fit_ids, val_ids = inner_validation_split(train_ids, samples.column("t1", train_ids), settings.val_split,
                                               settings.purge_bars, settings.embargo_bars)
     model = spec.cls(settings.params, seed=settings.seed, threads=settings.threads)
@@ -198,7 +217,7 @@ def prediction_frame(samples: SampleTable, sample_ids: np.ndarray, probabilities
     return frame
 
 
-def run_fold(base: str, fold: int, features_path: str, labels_path: str, folds_path: str,
+def run_fold(base: str, fold: int, arrays: dict[str, str], labels_path: str, folds_path: str,
              out_oof: str, out_test: str, settings: TrainSettings) -> None:
     """One OOF job: fit on the fold's purged train part, predict its test fold (and the hold-out)."""
     samples = SampleTable.read(labels_path)
@@ -206,7 +225,7 @@ def run_fold(base: str, fold: int, features_path: str, labels_path: str, folds_p
     if not 0 <= fold < len(folds):
         raise ValueError(f"fold {fold} out of range: {folds_path} has {len(folds)} folds")
     this = folds[fold]
-    model, adapter = fit_base(base, features_path, samples, this.train_ids, settings)
+    model, adapter = fit_base(base, arrays, samples, this.train_ids, settings)
     oof = model.predict(adapter.rows(this.test_ids)).probabilities
     write_parquet(out_oof, prediction_frame(samples, this.test_ids, oof, fold))
     test_ids = samples.ids_of("test")
@@ -215,11 +234,11 @@ def run_fold(base: str, fold: int, features_path: str, labels_path: str, folds_p
              np.mean(np.asarray(CLASSES)[oof.argmax(1)] == samples.column("label", this.test_ids)), len(this.test_ids))
 
 
-def retrain_base(base: str, features_path: str, labels_path: str, out_model_dir: str, out_test: str,
+def retrain_base(base: str, arrays: dict[str, str], labels_path: str, out_model_dir: str, out_test: str,
                  settings: TrainSettings) -> None:
     """Refit a base on the whole train set, save it (native format), predict the hold-out test set."""
     samples = SampleTable.read(labels_path)
-    model, adapter = fit_base(base, features_path, samples, samples.ids_of("train"), settings)
+    model, adapter = fit_base(base, arrays, samples, samples.ids_of("train"), settings)
     test_ids = samples.ids_of("test")
     proba = model.predict(adapter.rows(test_ids)).probabilities
     model.save(out_model_dir)

@@ -36,4 +36,9 @@ def train_settings(snakemake):
     p = snakemake.params
     return TrainSettings(params=dict(p.model_params), seed=p.seed, threads=snakemake.threads,
                          val_split=p.val_split, purge_bars=p.purge_bars, embargo_bars=p.embargo_bars,
-                         use_sample_weights=p.use_sample_weights)
+                         use_sample_weights=p.use_sample_weights, adapters=dict(p.adapters))
+
+
+def adapter_arrays(snakemake) -> dict[str, str]:
+    """The array files a fold/retrain job was given (features and/or multires)."""
+    return {key: snakemake.input[key] for key in ("features", "multires") if key in snakemake.input.keys()}

@@ -1,4 +1,10 @@
-"""Meta-learners (family 'inference'), one per file."""
+"""Meta-learners (family 'inference'), one per module; importing the package registers them all."""
 
-from hetstack.meta import logistic_meta, ridge_meta  # noqa: F401
+import importlib
+import pkgutil
+
 from hetstack.meta.base import MetaLearner, MetaLearnerOutput  # noqa: F401
+
+for _module in sorted(m.name for m in pkgutil.iter_modules(__path__)):
+    if _module != "base":
+        importlib.import_module(f"{__name__}.{_module}")

@@ -1,0 +1,145 @@
+"""Mini-batch training for every neural base: AdamW, weighted cross-entropy, early stopping.
+
+Batches are assembled from lazy sample sets (windows are views over memory-mapped features),
+so no (N, T, F) array is ever materialized.
+"""
+
+from __future__ import annotations
+
+import copy
+import logging
+import math
+from dataclasses import dataclass
+
+import numpy as np
+import torch
+from torch import nn
+
+log = logging.getLogger("hetstack.nn")
+
+
+class Standardize(nn.Module):
+    """x -> (x - mean) / std over the last axis; the statistics travel in the state dict."""
+
+    def __init__(self, n_channels: int):
+        super().__init__()
+        self.register_buffer("mean", torch.zeros(n_channels))
+        self.register_buffer("std", torch.ones(n_channels))
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        return (x - self.mean) / self.std
+
+
+class Classifier(nn.Module):
+    """Standardize the input, run the family's backbone, return 3 logits."""
+
+    def __init__(self, backbone: nn.Module, n_channels: int):
+        super().__init__()
+        self.standardize = Standardize(n_channels)
+        self.backbone = backbone
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        return self.backbone(self.standardize(x))
+
+
+def take(X, positions: np.ndarray) -> np.ndarray:
+    """Rows of an array, or a batch of a lazy sample set (anything with .batch(positions))."""
+    if hasattr(X, "batch"):
+        return X.batch(positions)
+    return np.asarray(X[positions])
+
+
+def channel_statistics(X, rng: np.random.Generator, max_samples: int = 2048) -> tuple[np.ndarray, np.ndarray]:
+    """Mean and std of each channel (last axis) over a seeded subsample of the training samples."""
+    n = len(X)
+    positions = np.sort(rng.choice(n, size=min(n, max_samples), replace=False))
+    sample = take(X, positions).astype(np.float64)
+    flat = sample.reshape(-1, sample.shape[-1])
+    std = flat.std(axis=0)
+    return flat.mean(axis=0), np.where(std > 1e-8, std, 1.0)
+
+
+@dataclass
+class FitResult:
+    best_epoch: int
+    epochs_run: int
+    best_val_loss: float | None
+
+
+def resolve_device(wanted: str) -> torch.device:
+    if wanted == "cuda" or (wanted == "auto" and torch.cuda.is_available()):
+        return torch.device("cuda")
+    return torch.device("cpu")
+
+
+def class_weights(y: np.ndarray) -> np.ndarray:
+    """Balanced class weights n / (3 * count_c); absent classes get 0."""
+    counts = np.bincount(y, minlength=3).astype(np.float64)
+    return np.divide(len(y), 3.0 * counts, out=np.zeros(3), where=counts > 0)
+
+
+def fit_network(model: Classifier, X, y: np.ndarray, sample_weight, X_val, y_val, *, epochs: int, batch_size: int,
+                lr: float, weight_decay: float, patience: int, seed: int, device: torch.device,
+                balance_classes: bool = True) -> FitResult:
+    """Train in place; keeps the weights of the epoch with the lowest validation loss."""
+    rng = np.random.default_rng(seed)
+    torch.manual_seed(seed)
+    mean, std = channel_statistics(X, rng)
+    model.standardize.mean.copy_(torch.as_tensor(mean, dtype=torch.float32))
+    model.standardize.std.copy_(torch.as_tensor(std, dtype=torch.float32))
+    model.to(device)
+    weights = np.ones(len(y)) if sample_weight is None else np.asarray(sample_weight, dtype=np.float64)
+    if balance_classes:
+        weights = weights * class_weights(y)[y]
+    weights = weights / weights.mean()
+    optimizer = torch.optim.AdamW(model.parameters(), lr=lr, weight_decay=weight_decay)
+    loss_fn = nn.CrossEntropyLoss(reduction="none")
+    best = (math.inf, -1, copy.deepcopy(model.state_dict()))
+    epochs_run = 0
+    for epoch in range(epochs):
+        model.train()
+        order = rng.permutation(len(y))
+        total, seen = 0.0, 0
+        for start in range(0, len(order), batch_size):
+            # sorted positions keep reads from the memory map sequential
+            idx = np.sort(order[start:start + batch_size])
+            xb = torch.from_numpy(np.ascontiguousarray(take(X, idx), dtype=np.float32)).to(device)
+            yb = torch.from_numpy(y[idx].astype(np.int64)).to(device)
+            wb = torch.from_numpy(weights[idx].astype(np.float32)).to(device)
+            optimizer.zero_grad(set_to_none=True)
+            loss = (loss_fn(model(xb), yb) * wb).mean()
+            loss.backward()
+            nn.utils.clip_grad_norm_(model.parameters(), 1.0)
+            optimizer.step()
+            total += float(loss) * len(idx)
+            seen += len(idx)
+        epochs_run = epoch + 1
+        if X_val is None or not len(y_val):
+            best = (math.nan, epoch, copy.deepcopy(model.state_dict()))
+            log.info("epoch %d: train loss %.5f", epoch, total / seen)
+            continue
+        val_loss = evaluate_loss(model, X_val, y_val, batch_size, device)
+        log.info("epoch %d: train loss %.5f, val loss %.5f", epoch, total / seen, val_loss)
+        if val_loss < best[0] - 1e-6:
+            best = (val_loss, epoch, copy.deepcopy(model.state_dict()))
+        elif epoch - best[1] >= patience:
+            break
+    model.load_state_dict(best[2])
+    return FitResult(best_epoch=best[1], epochs_run=epochs_run,
+                     best_val_loss=None if math.isnan(best[0]) or math.isinf(best[0]) else best[0])
+
+
+@torch.no_grad()
+def predict_logits(model: nn.Module, X, batch_size: int, device: torch.device) -> np.ndarray:
+    model.eval()
+    out = []
+    for start in range(0, len(X), batch_size):
+        idx = np.arange(start, min(start + batch_size, len(X)))
+        xb = torch.from_numpy(np.ascontiguousarray(take(X, idx), dtype=np.float32)).to(device)
+        out.append(model(xb).float().cpu().numpy())
+    return np.concatenate(out).astype(np.float64) if out else np.zeros((0, 3))
+
+
+def evaluate_loss(model: nn.Module, X, y: np.ndarray, batch_size: int, device: torch.device) -> float:
+    logits = torch.from_numpy(predict_logits(model, X, batch_size, device))
+    return float(nn.functional.cross_entropy(logits, torch.from_numpy(y.astype(np.int64))))

@@ -1,0 +1,105 @@
+import json
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from hetstack.features import FEATURE_VERSION, compute_features, feature_settings
+from hetstack.synthetic import generate_market
+
+N = 4000
+
+
+@pytest.fixture(scope="module")
+def bars():
+    return generate_market("MES", N, seed=11)
+
+
+@pytest.fixture(scope="module")
+def computed(bars):
+    return compute_features(bars)
+
+
+def same_bits(a: np.ndarray, b: np.ndarray) -> bool:
+    """Bitwise equality, with NaN equal to NaN."""
+    both_nan = np.isnan(a) & np.isnan(b)
+    return bool(((a.view(np.uint32) == b.view(np.uint32)) | both_nan).all())
+
+
+def test_shape_dtype_and_names(computed):
+    features, names, warmup = computed
+    assert features.dtype == np.float32 and features.flags.c_contiguous
+    assert features.shape == (N, len(names))
+    assert 170 <= len(names) <= 200
+    assert len(set(names)) == len(names) and all(isinstance(n, str) and n for n in names)
+    assert 0 < warmup < N
+
+
+def test_finite_from_warmup_and_nan_only_before(computed):
+    features, _, warmup = computed
+    assert np.isfinite(features[warmup:]).all()
+    rows_with_nan = np.flatnonzero(~np.isfinite(features).all(axis=1))
+    assert rows_with_nan.max() == warmup - 1  # warmup is tight: the row before it is incomplete
+    assert not np.isinf(features).any()
+
+
+@pytest.mark.parametrize("j", [0, 150, 239, 240, 1000, 2777, N - 2])
+def test_causal_future_prices_and_volume_do_not_change_the_past(bars, computed, j):
+    features, _, _ = computed
+    changed = bars.copy()
+    later = changed.index > j
+    rng = np.random.default_rng(j)
+    for column in ("open", "high", "low", "close"):
+        changed.loc[later, column] *= 1.37
+    changed.loc[later, "volume"] = rng.integers(0, 10_000, later.sum()).astype(float)
+    if j + 1 < N:
+        changed.loc[j + 1, ["high", "close"]] = changed.loc[j + 1, "high"] * 1.5, changed.loc[j + 1, "high"] * 1.5
+    changed.loc[later, "timestamp"] = changed.loc[later, "timestamp"] + pd.Timedelta(days=3)
+    new_features, _, _ = compute_features(changed)
+    assert same_bits(new_features[: j + 1], features[: j + 1])
+    assert not same_bits(new_features[j + 1 :], features[j + 1 :])
+
+
+def test_causal_when_the_series_is_truncated(bars, computed):
+    features, _, _ = computed
+    shorter, _, _ = compute_features(bars.iloc[:2500].reset_index(drop=True))
+    assert same_bits(shorter, features[:2500])
+
+
+def test_scale_free_in_price(bars, computed):
+    features, names, warmup = computed
+    scaled = bars.copy()
+    for column in ("open", "high", "low", "close"):
+        scaled[column] *= 1000.0
+    scaled_features, _, _ = compute_features(scaled)
+    assert np.allclose(scaled_features[warmup:], features[warmup:], rtol=2e-3, atol=2e-3)
+
+
+def test_flat_prices_and_zero_volume_stay_finite():
+    stamps = pd.date_range("2024-01-08 00:00", periods=600, freq="min", tz="UTC")
+    flat = pd.DataFrame({"timestamp": stamps, "open": 100.0, "high": 100.0, "low": 100.0, "close": 100.0, "volume": 0.0})
+    features, _, warmup = compute_features(flat)
+    assert np.isfinite(features[warmup:]).all()
+
+
+def test_session_minutes_restart_after_a_gap():
+    stamps = pd.date_range("2024-01-08 00:00", periods=400, freq="min", tz="UTC")
+    stamps = stamps.append(pd.date_range("2024-01-08 08:00", periods=400, freq="min", tz="UTC"))
+    bars = generate_market("MES", 800).assign(timestamp=stamps)
+    features, names, _ = compute_features(bars)
+    session = features[:, names.index("session_minutes")]
+    assert session[0] == 0 and session[399] == pytest.approx(399 / 1440)
+    assert session[400] == 0 and session[450] == pytest.approx(50 / 1440)
+
+
+def test_short_input_has_no_valid_rows():
+    features, names, warmup = compute_features(generate_market("MES", 100))
+    assert features.shape == (100, len(names)) and warmup == 100
+
+
+def test_settings_describe_the_version():
+    settings = feature_settings()
+    assert settings["version"] == FEATURE_VERSION == "1"
+    json.dumps(settings)
+
+

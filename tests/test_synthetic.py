@@ -1,0 +1,237 @@
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from hetstack.data import REQUIRED_COLUMNS, validate_bars
+from hetstack.synthetic import _generate, describe_generator, generate_market
+
+N = 30_000  # a bit over three weeks of sessions
+ONLY = {
+    "interaction": dict(interaction_strength=1.0, motif_strength=0.0, trend_strength=0.0),
+    "motif": dict(interaction_strength=0.0, motif_strength=1.0, trend_strength=0.0),
+    "trend": dict(interaction_strength=0.0, motif_strength=0.0, trend_strength=1.0),
+}
+
+
+@pytest.fixture(scope="module")
+def plain_market():
+    """No planted effects: the GARCH/seasonal backbone alone."""
+    return generate_market("MES", 60_000, seed=5, effect_strength=0.0)
+
+
+def log_returns(bars):
+    return np.diff(np.log(bars["close"].to_numpy()))
+
+
+def autocorr(x, lag):
+    return np.corrcoef(x[:-lag], x[lag:])[0, 1]
+
+
+def column_bytes(bars):
+    stamps = pd.DatetimeIndex(bars["timestamp"]).asi8.tobytes()
+    return stamps + b"".join(bars[c].to_numpy().tobytes() for c in REQUIRED_COLUMNS[1:])
+
+
+def test_same_symbol_and_seed_give_identical_bytes(tmp_path):
+    from hetstack.data import write_bars
+
+    first, second = generate_market("MES", 5000, seed=3), generate_market("MES", 5000, seed=3)
+    assert column_bytes(first) == column_bytes(second)
+    write_bars(tmp_path / "a.parquet", first)
+    write_bars(tmp_path / "b.parquet", second)
+    assert (tmp_path / "a.parquet").read_bytes() == (tmp_path / "b.parquet").read_bytes()
+    assert column_bytes(generate_market("MES", 5000, seed=4)) != column_bytes(first)
+
+
+def test_shorter_market_is_a_prefix_of_a_longer_one():
+    pd.testing.assert_frame_equal(generate_market("MGC", 3000), generate_market("MGC", 7000).iloc[:3000], check_exact=True)
+
+
+def test_different_symbols_differ():
+    mes, mgc = generate_market("MES", 5000), generate_market("MGC", 5000)
+    assert mes["close"].iloc[0] != mgc["close"].iloc[0]
+    assert abs(np.corrcoef(log_returns(mes), log_returns(mgc))[0, 1]) < 0.1
+    assert (mes["timestamp"] == mgc["timestamp"]).all()
+
+
+def test_passes_validation_with_normalized_dtypes():
+    bars = generate_market("ZN", N)
+    validated = validate_bars(bars, source="synthetic")
+    pd.testing.assert_frame_equal(validated, bars, check_exact=True)
+    assert tuple(bars.columns) == REQUIRED_COLUMNS and len(bars) == N
+    assert str(bars["timestamp"].dtype) == "datetime64[ns, UTC]"
+    assert isinstance(bars.index, pd.RangeIndex)
+
+
+def test_no_bars_in_daily_break_or_weekend():
+    ts = generate_market("MES", N)["timestamp"]
+    hour, weekday = ts.dt.hour, ts.dt.day_of_week  # Monday = 0
+    assert not (hour == 22).any()
+    assert not (weekday == 5).any()
+    assert not ((weekday == 4) & (hour >= 22)).any()
+    assert not ((weekday == 6) & (hour < 23)).any()
+    gaps = ts.diff().dropna()
+    assert set(gaps.unique()) == {pd.Timedelta(minutes=1), pd.Timedelta(minutes=61), pd.Timedelta(hours=49, minutes=1)}
+    assert ts.iloc[0] == pd.Timestamp("2024-01-07 23:00", tz="UTC")
+
+
+def test_ohlc_consistent_and_open_is_previous_close_inside_sessions():
+    bars = generate_market("MES", N)
+    o, h, l, c = (bars[k].to_numpy() for k in ("open", "high", "low", "close"))
+    assert (h >= np.maximum(o, c)).all() and (l <= np.minimum(o, c)).all()
+    assert (h > l).all()
+    in_session = (bars["timestamp"].diff() == pd.Timedelta(minutes=1)).to_numpy()[1:]
+    assert (o[1:][in_session] == c[:-1][in_session]).all()
+    session_open_gap = np.abs(np.log(o[1:][~in_session] / c[:-1][~in_session]))
+    assert 0 < session_open_gap.max() < 0.01
+
+
+def test_one_bar_volatility_in_range(plain_market):
+    sd = log_returns(plain_market).std()
+    assert 0.8e-4 < sd < 4e-4
+
+
+def test_heavy_tails(plain_market):
+    r = log_returns(plain_market)
+    kurtosis = np.mean((r - r.mean()) ** 4) / r.var() ** 2
+    assert kurtosis > 6.0
+
+
+def test_volatility_clusters(plain_market):
+    r = log_returns(plain_market)
+    threshold = 4.0 / np.sqrt(len(r))  # well beyond the ~2/sqrt(n) noise band
+    assert all(autocorr(np.abs(r), lag) > threshold for lag in range(1, 11))
+    # Clustering is not only the intraday pattern: it survives removing the per-minute mean.
+    minute = plain_market["timestamp"].dt.hour.to_numpy()[1:] * 60 + plain_market["timestamp"].dt.minute.to_numpy()[1:]
+    seasonal = pd.Series(np.abs(r)).groupby(minute).transform("mean").to_numpy()
+    deseasonalized = np.abs(r) / seasonal
+    assert all(autocorr(deseasonalized, lag) > threshold for lag in range(1, 11))
+
+
+def test_intraday_seasonality_and_volume_follows_moves(plain_market):
+    ts = plain_market["timestamp"].iloc[1:]
+    minute = (ts.dt.hour * 60 + ts.dt.minute).to_numpy()
+    abs_r = np.abs(log_returns(plain_market))
+    volume = plain_market["volume"].to_numpy()[1:]
+    us_open = (minute >= 14 * 60 + 30) & (minute < 15 * 60)
+    overnight = (minute >= 2 * 60) & (minute < 5 * 60)
+    assert abs_r[us_open].mean() > 1.5 * abs_r[overnight].mean()
+    assert volume[us_open].mean() > 2.0 * volume[overnight].mean()
+    # Within the same minute of day, bigger moves come with more volume.
+    within = pd.DataFrame({"m": minute, "a": abs_r, "v": np.log(volume)}).groupby("m").transform(lambda s: s - s.mean())
+    assert np.corrcoef(within["a"], within["v"])[0, 1] > 0.2
+
+
+def test_strengths_switch_the_planted_drifts():
+    _, off = _generate("MES", 5000, 0, 0.0, 1.0, 1.0, 1.0)
+    assert all(not drift.any() for drift in off.values())
+    for name, strengths in ONLY.items():
+        _, on = _generate("MES", 5000, 0, 1.0, strengths["interaction_strength"], strengths["motif_strength"], strengths["trend_strength"])
+        assert on[name].any()
+        assert all(not on[other].any() for other in ONLY if other != name)
+
+
+def _forward_z(bars, horizon):
+    """Return over the next `horizon` bars in units of the trailing 60-bar vol."""
+    log_c = np.log(bars["close"].to_numpy())
+    vol = pd.Series(np.diff(log_c, prepend=np.nan)).rolling(60).std().to_numpy()
+    forward = np.full(len(log_c), np.nan)
+    forward[:-horizon] = log_c[horizon:] - log_c[:-horizon]
+    return forward / (vol * np.sqrt(horizon))
+
+
+def _interaction_signal(bars):
+    """The interaction signal rebuilt from bars only, with the generator's definitions."""
+    log_c = pd.Series(np.log(bars["close"].to_numpy()))
+    r = log_c.diff()
+    ew_vol = np.sqrt((r**2).ewm(alpha=0.05, adjust=False).mean())
+    price_z = (log_c - log_c.ewm(alpha=2 / 21, adjust=False).mean()) / (ew_vol * np.sqrt(20))
+    log_v = pd.Series(np.log(bars["volume"].to_numpy()))
+    baseline = log_v.ewm(alpha=2 / 61, adjust=False)
+    activity_z = (log_v.ewm(alpha=2 / 6, adjust=False).mean() - baseline.mean().shift(1)) / np.sqrt(baseline.var(bias=True).shift(1))
+    return np.tanh(price_z * activity_z).to_numpy()
+
+
+def _motif_edge(bars, horizon=15):
+    """Mean forward return after 'three up, high-volume down' minus after the mirror motif."""
+    log_c = pd.Series(np.log(bars["close"].to_numpy()))
+    r = log_c.diff()
+    move = r / np.sqrt((r**2).ewm(alpha=0.05, adjust=False).mean().shift(1))
+    log_v = pd.Series(np.log(bars["volume"].to_numpy()))
+    baseline = log_v.ewm(alpha=2 / 61, adjust=False)
+    volume_z = (log_v - baseline.mean().shift(1)) / np.sqrt(baseline.var(bias=True).shift(1))
+    up, down = move > 0.2, move < -0.2
+    ups = up.shift(1, fill_value=False) & up.shift(2, fill_value=False) & up.shift(3, fill_value=False)
+    downs = down.shift(1, fill_value=False) & down.shift(2, fill_value=False) & down.shift(3, fill_value=False)
+    bull = (ups & down & (volume_z > 0.5)).to_numpy()
+    bear = (downs & up & (volume_z > 0.5)).to_numpy()
+    forward = _forward_z(bars, horizon)
+    ok = np.isfinite(forward)
+    assert bull[ok].sum() > 100 and bear[ok].sum() > 100
+    return forward[bull & ok].mean() - forward[bear & ok].mean()
+
+
+def _block_return_autocorr(bars, block=240):
+    log_c = np.log(bars["close"].to_numpy())
+    block_returns = np.diff(log_c[::block])
+    return autocorr(block_returns, 1)
+
+
+@pytest.mark.parametrize("seed", [0, 1])
+def test_interaction_effect_is_measurable(seed):
+    def edge(strength):
+        bars = generate_market("MES", 40_000, seed=seed, **{**ONLY["interaction"], "interaction_strength": strength})
+        signal, forward = _interaction_signal(bars), _forward_z(bars, 5)
+        ok = np.isfinite(signal) & np.isfinite(forward)
+        ok[:300] = False
+        return np.corrcoef(signal[ok], forward[ok])[0, 1]
+
+    on, off = edge(2.0), edge(0.0)
+    assert abs(off) < 0.03
+    assert on > 0.25
+
+
+@pytest.mark.parametrize("seed", [0, 1])
+def test_motif_effect_is_measurable(seed):
+    def edge(strength):
+        return _motif_edge(generate_market("MGC", 60_000, seed=seed, **{**ONLY["motif"], "motif_strength": strength}))
+
+    on, off = edge(2.0), edge(0.0)
+    assert abs(off) < 0.3
+    assert on > 2.0
+
+
+@pytest.mark.parametrize("seed", [0, 1])
+def test_slow_trend_effect_is_measurable(seed):
+    def edge(strength):
+        return _block_return_autocorr(generate_market("ZN", 100_000, seed=seed, **{**ONLY["trend"], "trend_strength": strength}))
+
+    on, off = edge(3.0), edge(0.0)
+    assert abs(off) < 0.2
+    assert on > 0.35
+
+
+def test_default_effects_leave_returns_mostly_unpredictable():
+    """Weak means weak: default 1-bar autocorrelation stays small."""
+    r = log_returns(generate_market("MES", 40_000))
+    assert abs(autocorr(r, 1)) < 0.15
+
+
+def test_description_matches_docs_file():
+    text = describe_generator()
+    docs = Path(__file__).resolve().parents[1] / "docs" / "synthetic-market.md"
+    assert docs.read_text() == text
+    for phrase in ("GARCH", "Student-t", "22:00", "Interaction", "motif", "Ornstein-Uhlenbeck", "What it is not"):
+        assert phrase in text
+
+
+
+def test_rejects_bad_arguments():
+    with pytest.raises(ValueError):
+        generate_market("", 10)
+    with pytest.raises(ValueError):
+        generate_market("MES", 0)
+    with pytest.raises(ValueError):
+        generate_market("MES", 10, seed=-1)

@@ -1,0 +1,6 @@
+"""rule multires: per-timeframe OHLC of the tf-bars ending at every bar (the 4D adapter's source)."""
+from hetstack.stacking import build_multires
+from hetstack.workflow import job
+
+with job(snakemake):  # noqa: F821
+    build_multires(snakemake.input.bars, snakemake.output.array, list(snakemake.params.timeframes))  # noqa: F821
