@@ -21,7 +21,9 @@ class ResidualBlock(nn.Module):
         super().__init__()
         layers = []
         for i, k in enumerate(kernel_sizes):
-            layers += [nn.Conv1d(c_in if i == 0 else c_out, c_out, int(k), padding="same"), nn.BatchNorm1d(c_out)]
+            k = int(k)  # "same" padding, the extra zero on the right for even kernels (as Keras does)
+            layers += [nn.ConstantPad1d(((k - 1) // 2, k // 2), 0.0), nn.Conv1d(c_in if i == 0 else c_out, c_out, k),
+                       nn.BatchNorm1d(c_out)]
             if i < len(kernel_sizes) - 1:
                 layers.append(nn.ReLU())
         self.body = nn.Sequential(*layers)
