@@ -92,6 +92,7 @@ ADAPTERS = {kind: dict(config["adapters"][kind]) for kind in ("sequence", "multi
 
 TRAIN_PARAMS = dict(
     adapters=ADAPTERS,
+    device=config["training"].get("device", "cpu"),
     seed=config["seed"],
     val_split=config["training"]["val_split"],
     purge_bars=config["oof"]["purge_bars"],

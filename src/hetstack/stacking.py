@@ -184,6 +184,7 @@ class TrainSettings:
     embargo_bars: int
     use_sample_weights: bool
     adapters: dict[str, dict]  # per input kind, e.g. {"sequence": {"seq_len": 32}}
+    device: str = "cpu"  # neural bases: "cpu", "cuda" or "auto"
 
 
 def fit_base(base: str, arrays: dict[str, str], samples: SampleTable, train_ids: np.ndarray, settings: TrainSettings):
@@ -197,7 +198,10 @@ def fit_base(base: str, arrays: dict[str, str], samples: SampleTable, train_ids:
                            multires_path=arrays.get("multires"), **settings.adapters)
     fit_ids, val_ids = inner_validation_split(train_ids, samples.column("t1", train_ids), settings.val_split,
                                               settings.purge_bars, settings.embargo_bars)
-    model = spec.cls(settings.params, seed=settings.seed, threads=settings.threads)
+    params = dict(settings.params)
+    if "device" in getattr(spec.cls, "training_params", {}):
+        params.setdefault("device", settings.device)
+    model = spec.cls(params, seed=settings.seed, threads=settings.threads)
     weights = samples.column("weight", fit_ids) if settings.use_sample_weights else None
     metrics = model.fit(adapter.rows(fit_ids), samples.column("label", fit_ids),
                         adapter.rows(val_ids), samples.column("label", val_ids), sample_weights=weights)

@@ -36,7 +36,8 @@ def train_settings(snakemake):
     p = snakemake.params
     return TrainSettings(params=dict(p.model_params), seed=p.seed, threads=snakemake.threads,
                          val_split=p.val_split, purge_bars=p.purge_bars, embargo_bars=p.embargo_bars,
-                         use_sample_weights=p.use_sample_weights, adapters=dict(p.adapters))
+                         use_sample_weights=p.use_sample_weights, adapters=dict(p.adapters),
+                         device=p.device)
 
 
 def adapter_arrays(snakemake) -> dict[str, str]:

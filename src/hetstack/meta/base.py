@@ -106,4 +106,84 @@ class LinearMeta(MetaLearner):
         self.temperature_ = float(state["temperature"])
 
 
-__all__ = ["MetaLearner", "MetaLearnerOutput", "LinearMeta"]
+def permutation_importance(predict_proba, X, y_idx, n_bases: int, *, seed: int, n_repeats: int = 5,
+                           sample_weight=None) -> np.ndarray:
+    """(n_bases, 3) share of each base in the meta's skill on each class, by permutation.
+
+    For base b, its three columns (p(-1), p(0), p(+1)) are permuted together over the rows (so every row
+    still holds a valid probability vector, and the base's joint information is removed at once), with a
+    seeded permutation, `n_repeats` times. The importance of b for class c is the mean drop in the
+    meta's predicted probability of the TRUE class over the rows whose label is c (weighted by
+    `sample_weight` when given), averaged over the repeats. Negative drops are clipped to 0 and each class
+    column is normalized over bases to sum to 1; a class with no positive drop (or no row) gets 1/n_bases.
+    """
+    X = np.asarray(X, dtype=np.float64)
+    y_idx = np.asarray(y_idx, dtype=np.int64)
+    n = len(y_idx)
+    rows = np.arange(n)
+    w = np.ones(n) if sample_weight is None else np.asarray(sample_weight, dtype=np.float64)
+    base_true = np.asarray(predict_proba(X), dtype=np.float64)[rows, y_idx]
+    rng = np.random.default_rng(seed)
+    drops = np.zeros((n_bases, len(CLASSES)))
+    for b in range(n_bases):
+        for _ in range(int(n_repeats)):
+            X_perm = X.copy()
+            X_perm[:, 3 * b:3 * b + 3] = X[rng.permutation(n), 3 * b:3 * b + 3]
+            drop = base_true - np.asarray(predict_proba(X_perm), dtype=np.float64)[rows, y_idx]
+            for c in range(len(CLASSES)):
+                mask = y_idx == c
+                if mask.any() and w[mask].sum() > 0:
+                    drops[b, c] += float(np.average(drop[mask], weights=w[mask])) / int(n_repeats)
+    return normalize_shares(drops)
+
+
+def normalize_shares(values: np.ndarray) -> np.ndarray:
+    """Clip at 0 and normalize each column over bases to sum to 1 (uniform where a column is all 0)."""
+    values = np.clip(np.asarray(values, dtype=np.float64), 0.0, None)
+    totals = values.sum(axis=0)
+    uniform = np.full_like(values, 1.0 / values.shape[0])
+    return np.divide(values, totals, out=uniform, where=totals > 0)
+
+
+class PermutationImportanceMeta(MetaLearner):
+    """Non-linear meta-learners: subclasses implement `_fit_model`; contributions() are permutation importances
+    computed once at fit time (on the validation rows when given, else on the training rows) and saved."""
+
+    weights_method = ("permutation importance of the base's three columns on the meta validation slice "
+                      "(training rows when no validation slice is given): for class c, the mean drop in the "
+                      "predicted probability of the true class over rows labelled c when the base's p(-1), p(0), "
+                      "p(+1) are permuted together; clipped at 0 and normalized over bases for each class")
+
+    def _fit_model(self, X, y, X_val, y_val, sample_weight) -> int | None:
+        raise NotImplementedError
+
+    def _fit(self, X, y, X_val, y_val, sample_weight):
+        best_iteration = self._fit_model(X, y, X_val, y_val, sample_weight)
+        on_val = X_val is not None and y_val is not None and len(y_val) > 0
+        X_imp, y_imp = (X_val, y_val) if on_val else (X, y)
+        repeats = int(self.params.get("importance_repeats", 5))
+        self.importance_ = permutation_importance(
+            self._predict_proba, X_imp, y_imp, len(self.base_names), seed=self.seed, n_repeats=repeats,
+            sample_weight=None if on_val else sample_weight)
+        self.importance_info_ = {"computed_on": "validation" if on_val else "training", "n_rows": int(len(y_imp)),
+                                 "n_repeats": repeats}
+        return best_iteration
+
+    def contributions(self) -> dict[str, list[float]]:
+        return {b: [float(v) for v in self.importance_[i]] for i, b in enumerate(self.base_names)}
+
+    def save(self, path) -> None:
+        super().save(path)
+        write_json(Path(path) / "importance.json", {"importance": self.importance_, **self.importance_info_})
+
+    @classmethod
+    def load(cls, path, threads: int = 1):
+        model = super().load(path, threads=threads)
+        state = read_json(Path(path) / "importance.json")
+        model.importance_ = np.array(state.pop("importance"), dtype=np.float64)
+        model.importance_info_ = state
+        return model
+
+
+__all__ = ["MetaLearner", "MetaLearnerOutput", "LinearMeta", "PermutationImportanceMeta",
+           "permutation_importance", "normalize_shares"]

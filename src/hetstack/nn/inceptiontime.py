@@ -48,8 +48,8 @@ class Shortcut(nn.Module):
 class InceptionTime(nn.Module):
     """(B, T, F) -> (B, 3) logits."""
 
-    def __init__(self, n_features: int, n_filters: int = 16, depth: int = 6, kernel_size: int = 40,
-                 bottleneck: int = 16, residual: bool = True, dropout: float = 0.0, n_classes: int = 3):
+    def __init__(self, n_features: int, n_filters: int = 32, depth: int = 6, kernel_size: int = 40,
+                 bottleneck: int = 32, residual: bool = True, dropout: float = 0.0, n_classes: int = 3):
         super().__init__()
         width = 4 * n_filters
         self.inception = nn.ModuleList(

@@ -102,7 +102,8 @@ class PatchTST(nn.Module):
         self.drop = nn.Dropout(dropout)
         self.layers = nn.ModuleList(EncoderLayer(d_model, n_heads, d_ff, dropout, norm) for _ in range(n_layers))
         per_series = d_model * (self.n_patches if pooling == "flatten" else 1)
-        self.head = nn.Sequential(nn.Flatten(1), nn.Dropout(head_dropout), nn.Linear(self.n_series * per_series, n_classes))
+        self.head = nn.Sequential(nn.Flatten(1), nn.Dropout(head_dropout),
+                                  nn.Linear(self.n_series * per_series, n_classes))
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         b = x.shape[0]

@@ -38,7 +38,7 @@ class ResidualBlock(nn.Module):
 class ResNet1D(nn.Module):
     """(B, T, F) -> (B, 3) logits."""
 
-    def __init__(self, n_features: int, channels: Sequence[int] = (32, 64, 64), kernel_sizes: Sequence[int] = (8, 5, 3),
+    def __init__(self, n_features: int, channels: Sequence[int] = (64, 128, 128), kernel_sizes: Sequence[int] = (8, 5, 3),
                  dropout: float = 0.0, n_classes: int = 3):
         super().__init__()
         widths = [n_features, *[int(c) for c in channels]]

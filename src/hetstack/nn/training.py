@@ -111,7 +111,7 @@ def fit_network(model: Classifier, X, y: np.ndarray, sample_weight, X_val, y_val
             loss.backward()
             nn.utils.clip_grad_norm_(model.parameters(), 1.0)
             optimizer.step()
-            total += float(loss) * len(idx)
+            total += loss.item() * len(idx)
             seen += len(idx)
         epochs_run = epoch + 1
         if X_val is None or not len(y_val):

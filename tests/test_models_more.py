@@ -1,0 +1,193 @@
+import json
+import pickle
+import subprocess
+import sys
+import tracemalloc
+
+import numpy as np
+import pytest
+
+from hetstack.models import get_spec, load_model
+from hetstack.models.base import softmax
+
+BASES = ["xgboost", "random_forest", "logistic", "svm"]
+FAST = {"xgboost": {"num_boost_round": 150}, "random_forest": {"n_estimators": 100}, "logistic": {}, "svm": {}}
+
+
+def _chance(y):
+    return max(np.mean(y == c) for c in (-1, 0, 1))
+
+
+@pytest.mark.parametrize("name", BASES)
+def test_base_learns_a_planted_rule_and_outputs_valid_probabilities(name, easy_problem):
+    X, y, Xv, yv, Xt, yt = easy_problem
+    model = get_spec(name).cls(FAST[name], seed=1, threads=1)
+    metrics = model.fit(X, y, Xv, yv)
+    out = model.predict(Xt)
+    assert out.probabilities.shape == (len(Xt), 3)
+    assert (out.probabilities >= 0).all()
+    np.testing.assert_allclose(out.probabilities.sum(axis=1), 1.0, atol=1e-9)
+    assert set(np.unique(out.predictions)) <= {-1, 0, 1}
+    np.testing.assert_array_equal(out.confidence, out.probabilities.max(axis=1))
+    assert np.mean(out.predictions == yt) > _chance(yt) + 0.2
+    assert metrics.n_train == len(X) and metrics.n_val == len(Xv)
+    assert metrics.val_accuracy is not None and metrics.val_accuracy > _chance(yv)
+
+
+@pytest.mark.parametrize("name", BASES)
+def test_save_load_gives_identical_probabilities_without_pickle(name, easy_problem, tmp_path, monkeypatch):
+    X, y, Xv, yv, Xt, _ = easy_problem
+    model = get_spec(name).cls(FAST[name], seed=3, threads=1)
+    model.fit(X, y, Xv, yv)
+    model.save(tmp_path / name)
+    files = [p for p in (tmp_path / name).rglob("*") if p.is_file()]
+    assert not [p for p in files if p.suffix in (".pkl", ".pickle", ".joblib")]
+    assert not [p for p in files if p.read_bytes()[:1] == b"\x80"]  # no pickle stream (protocol >= 2)
+
+    def forbidden(*args, **kwargs):
+        raise AssertionError("loading a model must never unpickle")
+
+    for fn in ("load", "loads", "Unpickler"):
+        monkeypatch.setattr(pickle, fn, forbidden)
+    loaded = load_model(tmp_path / name)
+    assert type(loaded) is type(model)
+    np.testing.assert_array_equal(loaded.predict(Xt).probabilities, model.predict(Xt).probabilities)
+
+
+@pytest.mark.parametrize("name", BASES)
+def test_same_seed_same_probabilities(name, easy_problem):
+    X, y, Xv, yv, Xt, _ = easy_problem
+    runs = []
+    for _ in range(2):
+        model = get_spec(name).cls(FAST[name], seed=7, threads=1)
+        model.fit(X, y, Xv, yv)
+        runs.append(model.predict(Xt).probabilities)
+    np.testing.assert_array_equal(runs[0], runs[1])
+
+
+@pytest.mark.parametrize("name", BASES)
+def test_a_class_absent_from_training_keeps_three_columns(name, easy_problem):
+    X, y, Xv, yv, Xt, _ = easy_problem
+    keep, keep_v = y != 0, yv != 0
+    model = get_spec(name).cls(FAST[name], seed=0, threads=1)
+    model.fit(X[keep], y[keep], Xv[keep_v], yv[keep_v])
+    proba = model.predict(Xt).probabilities
+    assert proba.shape == (len(Xt), 3)
+    assert proba[:, 1].max() < 0.05  # the flat class was never seen
+    assert set(np.unique(model.predict(Xt).predictions)) <= {-1, 1}
+
+
+def test_threads_reach_the_libraries(easy_problem, tmp_path):
+    X, y, Xv, yv, _, _ = easy_problem
+    xgb = get_spec("xgboost").cls({"num_boost_round": 5}, threads=2)
+    assert xgb._booster_params()["nthread"] == 2
+    xgb.fit(X, y, Xv, yv)
+    xgb.save(tmp_path / "xgb")
+    loaded = load_model(tmp_path / "xgb", threads=2)
+    assert json.loads(loaded.booster.save_config())["learner"]["generic_param"]["nthread"] == "2"
+    assert get_spec("random_forest").cls({}, threads=2)._classifier().get_params()["n_jobs"] == 2
+
+
+def test_importing_the_models_imports_neither_xgboost_nor_sklearn():
+    code = ("import sys; import hetstack.models; "
+            "heavy = [m for m in ('xgboost', 'sklearn', 'scipy') if m in sys.modules]; "
+            "print(heavy); sys.exit(1 if heavy else 0)")
+    result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True)
+    assert result.returncode == 0, result.stdout + result.stderr
+
+
+def test_xgboost_stops_early_on_the_validation_slice_and_keeps_every_round_without_one(easy_problem):
+    X, y, Xv, yv, Xt, _ = easy_problem
+    params = {"num_boost_round": 400, "early_stopping_rounds": 10, "eta": 0.3}
+    with_val = get_spec("xgboost").cls(params, seed=0).fit(X, y, Xv, yv)
+    assert with_val.best_iteration < 399
+    model = get_spec("xgboost").cls({"num_boost_round": 20}, seed=0)
+    assert model.fit(X, y).best_iteration == 19
+    assert model.predict(Xt).probabilities.shape == (len(Xt), 3)
+
+
+def test_random_forest_numpy_walk_equals_the_sklearn_forest(easy_problem):
+    """The exported arrays reproduce sklearn's predict_proba bit for bit (weights, NaN, absent class)."""
+    X, y, Xv, yv, Xt, _ = easy_problem
+    Xt = Xt.copy()
+    Xt[:5, 0] = np.nan
+    weights = np.random.default_rng(0).uniform(0.5, 2.0, size=len(X))
+    for keep in (np.ones(len(y), dtype=bool), y != 0):
+        model = get_spec("random_forest").cls({"n_estimators": 50}, seed=5, threads=1)
+        model.fit(X[keep], y[keep], Xv, yv, sample_weights=weights[keep])
+        forest = model._classifier().set_params(n_jobs=1).fit(X[keep], y[keep] + 1, sample_weight=weights[keep])
+        expected = forest.predict_proba(Xt)
+        if expected.shape[1] == 2:
+            expected = np.insert(expected, 1, 0.0, axis=1)
+        np.testing.assert_array_equal(model._predict_proba(Xt), expected)
+
+
+def test_logistic_matches_sklearn_predict_proba(easy_problem):
+    X, y, Xv, yv, Xt, _ = easy_problem
+    model = get_spec("logistic").cls({"C": 0.5}, seed=0)
+    model.fit(X, y, Xv, yv)
+    clf = model._classifier().fit((np.asarray(X, np.float64) - model.mean_) / model.scale_, y + 1)
+    expected = clf.predict_proba((np.asarray(Xt, np.float64) - model.mean_) / model.scale_)
+    np.testing.assert_allclose(model.predict(Xt).probabilities, expected, rtol=0, atol=1e-12)
+
+
+@pytest.mark.parametrize("kernel", ["linear", "rbf_approx"])
+def test_svm_probabilities_are_calibrated_on_the_validation_slice(kernel, easy_problem):
+    from sklearn.metrics import log_loss
+
+    X, y, Xv, yv, Xt, yt = easy_problem
+    model = get_spec("svm").cls({"kernel": kernel}, seed=0)
+    model.fit(X, y, Xv, yv)
+    assert model.calibrated_on_ == "val"
+    out = model.predict(Xt)
+    accuracy = np.mean(out.predictions == yt)
+    assert accuracy > _chance(yt) + 0.2
+    assert abs(out.confidence.mean() - accuracy) < 0.1  # reliability on held-out rows
+    raw = softmax(model._decision(Xt))  # uncalibrated: softmax of the one-vs-rest margins
+    assert log_loss(yt + 1, out.probabilities, labels=[0, 1, 2]) < log_loss(yt + 1, raw, labels=[0, 1, 2])
+
+
+def test_svm_rbf_approx_saves_its_landmarks_and_matches_sklearn_nystroem(easy_problem, tmp_path):
+    from sklearn.kernel_approximation import Nystroem
+
+    X, y, Xv, yv, Xt, _ = easy_problem
+    model = get_spec("svm").cls({"kernel": "rbf_approx", "n_components": 100}, seed=4)
+    model.fit(X, y, Xv, yv)
+    assert model.normalization_.shape == (100, 100)
+    Z = (np.asarray(X, np.float64) - model.mean_) / model.scale_
+    Zt = (np.asarray(Xt, np.float64) - model.mean_) / model.scale_
+    nystroem = Nystroem(kernel="rbf", gamma=model.gamma_, n_components=100, random_state=4).fit(Z)
+    np.testing.assert_allclose(model._features(Xt), nystroem.transform(Zt), rtol=0, atol=1e-10)
+    model.save(tmp_path / "svm")
+    assert (tmp_path / "svm" / "svm_components.npy").exists()
+    loaded = load_model(tmp_path / "svm")
+    np.testing.assert_array_equal(loaded.predict(Xt).probabilities, model.predict(Xt).probabilities)
+
+
+def test_svm_without_a_validation_slice_calibrates_on_train(easy_problem):
+    X, y, _, _, Xt, yt = easy_problem
+    model = get_spec("svm").cls({}, seed=0)
+    metrics = model.fit(X, y)
+    assert model.calibrated_on_ == "train" and metrics.n_val == 0
+    assert np.mean(model.predict(Xt).predictions == yt) > _chance(yt) + 0.2
+
+
+def test_svm_rejects_an_unknown_kernel(easy_problem):
+    X, y, Xv, yv, _, _ = easy_problem
+    with pytest.raises(ValueError, match="kernel"):
+        get_spec("svm").cls({"kernel": "rbf"}).fit(X, y, Xv, yv)
+
+
+def test_svm_fits_100k_rows_in_bounded_memory():
+    rng = np.random.default_rng(0)
+    X = rng.normal(size=(100_000, 50)).astype(np.float32)
+    y = np.sign(X[:, 0] + 0.5 * X[:, 1] + 0.5 * rng.normal(size=len(X))).astype(np.int8)
+    model = get_spec("svm").cls({}, seed=0, threads=2)
+    tracemalloc.start()
+    try:
+        metrics = model.fit(X[:90_000], y[:90_000], X[90_000:], y[90_000:])
+        peak = tracemalloc.get_traced_memory()[1]
+    finally:
+        tracemalloc.stop()
+    assert peak < 400e6  # the float64 copy of X is 36 MB; no n x n kernel matrix
+    assert metrics.val_accuracy > 0.75
