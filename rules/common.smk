@@ -15,7 +15,14 @@ HORIZONS = hcfg.horizons(config)
 BASES = hcfg.base_models(config)
 METAS = hcfg.meta_learners(config)
 hcfg.check_oof(config)
-N_FOLDS = config["oof"]["n_folds"]
+OOF_MODE = config["oof"].get("mode", "stacking")
+# blending: one "fold" whose test part is the hold-out the meta-learner is fitted on
+N_FOLDS = 1 if OOF_MODE == "blending" else config["oof"]["n_folds"]
+FAMILY_CLASH = hcfg.family_clash(BASES)
+if FAMILY_CLASH:
+    if config.get("strict_families", False):
+        raise hcfg.ConfigError(hcfg.where("base_models"), FAMILY_CLASH, "pick one base per family or set strict_families: false")
+    logger.warning(f"hetstack: {FAMILY_CLASH} (the design picks one base per family; set strict_families: true to refuse)")
 CONFIG_DIGEST = hcfg.digest(config)
 
 
@@ -84,8 +91,18 @@ def fit_threads(wildcards):
     return config.get("threads", {}).get("fit", 2) if heavy else 1
 
 
+def is_neural(base):
+    return hasattr(get_spec(base).cls, "training_params")  # the PyTorch bases
+
+
 def fit_mem_mb(wildcards, attempt):
-    return 2048 * attempt
+    """Neural jobs hold torch and batches of windows; every retry asks for more."""
+    return (3072 if is_neural(wildcards.base) else 2048) * attempt
+
+
+def fit_gpus(wildcards):
+    """One GPU for a neural job when training.device is cuda (a SLURM profile turns it into --gpus)."""
+    return int(is_neural(wildcards.base) and config["training"].get("device", "cpu") == "cuda")
 
 
 ADAPTERS = {kind: dict(config["adapters"][kind]) for kind in ("sequence", "multires")}

@@ -22,7 +22,7 @@ rule fit_meta:
         settings=dict(
             val_split=config["training"]["val_split"],
             use_oof_for_val=config["training"]["use_oof_for_val"],
-            n_folds=N_FOLDS,
+            n_folds=config["oof"]["n_folds"],
             purge_bars=config["oof"]["purge_bars"],
             embargo_bars=config["oof"]["embargo_bars"],
             use_sample_weights=config["oof"]["use_sample_weights"],

@@ -16,6 +16,7 @@ rule oof_fold:
     threads: fit_threads
     resources:
         mem_mb=fit_mem_mb,
+        gpu=fit_gpus,
         runtime=120,
     params:
         model_params=model_params,

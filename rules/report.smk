@@ -1,6 +1,7 @@
 localrules:
     merge_oof,
     report,
+    meta_comparison,
 
 
 rule report:
@@ -22,7 +23,8 @@ rule report:
         cost_bps=config["trading"]["cost_bps"],
         digest=CONFIG_DIGEST,
         settings=lambda wc: dict(
-            n_folds=N_FOLDS,
+            n_folds=config["oof"]["n_folds"],
+            oof_mode=OOF_MODE,
             purge_bars=config["oof"]["purge_bars"],
             embargo_bars=config["oof"]["embargo_bars"],
             barrier_k=config["labels"]["barrier_k"],
@@ -32,3 +34,18 @@ rule report:
         ),
     script:
         "../workflow_scripts/report.py"
+
+
+rule meta_comparison:
+    input:
+        reports=lambda wc: expand(
+            "results/{symbol}_h{horizon}/{meta}_report.json", meta=available("meta"), **wc
+        ),
+    output:
+        comparison="results/{symbol}_h{horizon}/meta_comparison.json",
+    log:
+        "logs/meta_comparison/{symbol}_h{horizon}.log",
+    conda:
+        "../envs/hetstack.yaml"
+    script:
+        "../workflow_scripts/meta_comparison.py"

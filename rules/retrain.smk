@@ -17,6 +17,7 @@ if config["retrain_bases_on_full"]:
         threads: fit_threads
         resources:
             mem_mb=fit_mem_mb,
+            gpu=fit_gpus,
             runtime=120,
         params:
             model_params=model_params,

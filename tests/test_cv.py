@@ -315,3 +315,17 @@ def test_negative_control_naive_split_is_caught():
     # and dropping the embargo alone is caught too
     purged_only = purged_kfold(ids, ends, 4, 2, 0)
     assert any(leak_violations(f.train_ids, t0, t1, f.test_ids, 2, 3) for f in purged_only)
+
+
+def test_blending_fold_holds_out_the_tail_and_purges_before_it():
+    from hetstack.cv import blending_fold
+
+    ids = np.arange(100, 300, dtype=np.int64)
+    t1 = ids + 5
+    (fold,) = blending_fold(ids, t1, 0.25, purge_bars=3, embargo_bars=10)
+    np.testing.assert_array_equal(fold.test_ids, ids[-50:])
+    start = fold.test_ids[0]
+    assert fold.train_ids.max() < start
+    assert (t1[np.isin(ids, fold.train_ids)] <= start).all()  # no train label reaches into the hold-out
+    assert start - fold.train_ids.max() >= 5  # labels of 5 bars: the last 5 starts overlap and are purged
+    assert len(fold.train_ids) + len(fold.purged_ids) + len(fold.test_ids) == len(ids)

@@ -54,6 +54,7 @@ def workdir(tmp_path_factory):
     path = tmp_path_factory.mktemp("run")
     (path / "tiny.yaml").write_text(yaml.safe_dump(TINY))
     snakemake(path)  # rule all: every report of the config
+    snakemake(path, "results/SYN_h5/meta_comparison.json")  # every meta-learner on the same shards
     return path
 
 
@@ -161,3 +162,77 @@ def test_bad_config_is_refused_before_any_job(tmp_path):
     result = snakemake(tmp_path, "-n", check=False)
     assert result.returncode != 0
     assert "unknown model 'nope'" in result.stderr + result.stdout
+
+
+def test_every_meta_learner_reports_on_the_same_shards(workdir):
+    from hetstack.models.registry import available
+
+    run = workdir / "results/SYN_h5"
+    comparison = json.loads((run / "meta_comparison.json").read_text())
+    assert set(comparison["meta_learners"]) == set(available("meta"))
+    for name, row in comparison["meta_learners"].items():
+        assert 0.2 < row["test_accuracy"] < 1.0 and row["test_log_loss"] > 0, name
+        assert row["weights_method"], name
+        report = json.loads((run / f"{name}_report.json").read_text())
+        weights = report["meta_learner_weights"]
+        assert set(weights) == {"lightgbm", "ridge"} and all(len(w) == 3 for w in weights.values())
+    # one set of OOF shards served them all
+    assert len(list((run / "oof").rglob("fold*.parquet"))) == 2 * 3 * 2
+
+
+def test_blending_fits_the_meta_on_a_purged_hold_out_of_train(tmp_path):
+    config = {**TINY, "oof": {**TINY["oof"], "mode": "blending", "blend_fraction": 0.25}, "meta_learner": "meta_ridge"}
+    (tmp_path / "tiny.yaml").write_text(yaml.safe_dump(config))
+    snakemake(tmp_path)
+    run = tmp_path / "results/SYN_h5"
+    labels = pd.read_parquet(run / "labels.parquet")
+    train = labels.loc[labels["split"] == "train", "sample_id"].to_numpy()
+    matrix = pd.read_parquet(run / "meta_matrix.parquet")
+    assert len(matrix) == int(np.ceil(0.25 * len(train)))
+    np.testing.assert_array_equal(matrix["sample_id"].to_numpy(), train[-len(matrix):])
+    assert sorted(p.name for p in (run / "oof/ridge").glob("*.parquet")) == ["fold0.parquet", "fold0.test.parquet"]
+    report = json.loads((run / "meta_ridge_report.json").read_text())
+    assert report["settings"]["oof_mode"] == "blending"
+
+
+def test_two_bases_of_one_family_warn_and_strict_mode_refuses(tmp_path):
+    (tmp_path / "tiny.yaml").write_text(yaml.safe_dump({**TINY, "base_models": ["lightgbm", "xgboost"]}))
+    result = snakemake(tmp_path, "-n")
+    assert "both of family 'boosting'" in result.stdout + result.stderr
+    (tmp_path / "tiny.yaml").write_text(yaml.safe_dump({**TINY, "base_models": ["lightgbm", "xgboost"],
+                                                        "strict_families": True}))
+    result = snakemake(tmp_path, "-n", check=False)
+    assert result.returncode != 0 and "both of family 'boosting'" in result.stdout + result.stderr
+
+
+TINY_NEURAL = {"epochs": 1, "batch_size": 128}
+TINY_ARCH = {
+    "lstm": {"hidden_size": 8}, "gru": {"hidden_size": 8}, "tcn": {"channels": 8, "levels": 2},
+    "transformer": {"d_model": 8, "n_heads": 2, "n_layers": 1, "dim_feedforward": 16},
+    "inceptiontime": {"n_filters": 4, "depth": 3, "bottleneck": 4}, "resnet1d": {"channels": [8, 8, 8]},
+    "nbeats": {"stacks": 1, "blocks": 1, "layers": 2, "units": 16},
+    "patchtst": {"d_model": 8, "n_heads": 2, "n_layers": 1, "d_ff": 16},
+    "itransformer": {"d_model": 8, "n_heads": 2, "n_layers": 1, "d_ff": 16},
+    "tft": {"d_model": 8, "n_heads": 2},
+}
+
+
+def test_every_base_model_runs_through_the_workflow(tmp_path):
+    from hetstack.models.registry import available, get_spec
+
+    bases = available("base")
+    params = {name: {**TINY_NEURAL, **{k: v for k, v in TINY_ARCH[name].items()
+                                       if k in get_spec(name).cls.architecture_params}}
+              for name in TINY_ARCH}
+    params.update(TINY["model_params"])
+    params["random_forest"] = {"n_estimators": 20}
+    config = {**TINY, "base_models": bases, "meta_learner": "meta_ridge", "model_params": params,
+              "oof": {**TINY["oof"], "n_folds": 2},
+              "adapters": {"sequence": {"seq_len": 8}, "multires": {"timeframes": [1, 5, 15], "seq_len": 8}}}
+    (tmp_path / "tiny.yaml").write_text(yaml.safe_dump(config))
+    snakemake(tmp_path)
+    report = json.loads((tmp_path / "results/SYN_h5/meta_ridge_report.json").read_text())
+    assert report["base_models"] == bases
+    assert {"tcn", "patchtst", "catboost", "svm"} <= set(bases) and len(bases) >= 17
+    for base in bases:
+        assert 0.0 < report["base_model_performance"][base]["test_acc"] < 1.0, base

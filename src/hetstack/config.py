@@ -66,6 +66,19 @@ def base_models(config: dict) -> list[str]:
     return canonical
 
 
+def family_clash(bases: list[str]) -> str | None:
+    """A message when two bases share a family (allowed: homogeneous ensembles still work)."""
+    from hetstack.models.registry import get_spec
+
+    seen: dict[str, str] = {}
+    for base in bases:
+        family = get_spec(base).family
+        if family in seen:
+            return f"bases {seen[family]!r} and {base!r} are both of family {family!r}"
+        seen[family] = base
+    return None
+
+
 def meta_learners(config: dict) -> list[str]:
     """Meta-learner names as the user wrote them (aliases kept: they name the report files)."""
     from hetstack.models.registry import get_spec
@@ -75,7 +88,7 @@ def meta_learners(config: dict) -> list[str]:
     for name in names:
         if get_spec(name, where=where("meta_learner")).input_kind != "meta":
             raise ConfigError(where("meta_learner"), f"{name!r} is a base model, not a meta-learner",
-                              "use e.g. meta_ridge or meta_logistic")
+                              "use a meta_* name such as meta_ridge, meta_logistic or meta_caruana")
     return names
 
 

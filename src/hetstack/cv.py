@@ -154,6 +154,25 @@ def purged_kfold(sample_ids, t1, n_folds, purge_bars, embargo_bars) -> list[Fold
     return folds
 
 
+def blending_fold(sample_ids, t1, blend_fraction, purge_bars, embargo_bars) -> list[Fold]:
+    """Blending: one fold whose test part is the last `blend_fraction` of the train samples.
+
+    Bases fit on the purged earlier part and predict the hold-out; the meta-learner is then fitted
+    on those hold-out predictions only (the rest of the train samples get no OOF prediction).
+    """
+    blend_fraction = _check_fraction(blend_fraction, "oof.blend_fraction", 0.5, upper_inclusive=True)
+    ids, ends = _check_samples(sample_ids, t1, "training samples")
+    n_blend = max(1, _ceil_share(blend_fraction, ids.size))
+    if n_blend >= ids.size:
+        raise DataError("training samples", f"{ids.size} samples cannot give a blending hold-out", "use more bars")
+    kept, purged, embargoed = purge_and_embargo(ids[:-n_blend], ends[:-n_blend], ids[-n_blend:], ends[-n_blend:],
+                                                purge_bars, embargo_bars)
+    if kept.size == 0:
+        raise DataError("training samples", "no samples left to fit the bases before the blending hold-out",
+                        "use more bars, or lower oof.blend_fraction / oof.purge_bars")
+    return [Fold(0, kept, ids[-n_blend:], purged, embargoed)]
+
+
 def inner_validation_split(train_ids, train_t1, val_fraction, purge_bars, embargo_bars) -> tuple[np.ndarray, np.ndarray]:
     """Carve an early-stopping set from a fold's own training ids (never from its test fold).
 

@@ -112,15 +112,16 @@ class SampleTable:
 
 def build_labels(bars_path: str, features_meta_path: str, out_labels: str, out_folds: str, out_splits: str, *,
                  source: str, horizon: int, barrier_k: float, vol_window: int, test_fraction: float,
-                 n_folds: int, purge_bars: int, embargo_bars: int, adapters: dict) -> None:
-    from hetstack.cv import chronological_split, fold_table, purged_kfold, required_bars
+                 n_folds: int, purge_bars: int, embargo_bars: int, adapters: dict, mode: str = "stacking",
+                 blend_fraction: float = 0.2) -> None:
+    from hetstack.cv import blending_fold, chronological_split, fold_table, purged_kfold, required_bars
     from hetstack.labels import average_uniqueness, triple_barrier
 
     bars = read_parquet(bars_path)
     warmup = int(read_json(features_meta_path)["warmup"])
     n_bars = len(bars)
     lookback = sample_lookback(warmup, vol_window, adapters)
-    need = required_bars(n_folds, horizon, purge_bars, embargo_bars, lookback, test_fraction)
+    need = required_bars(max(n_folds, 2), horizon, purge_bars, embargo_bars, lookback, test_fraction)
     if n_bars < need:
         raise DataError(source, f"{n_bars} bars is too few: need at least {need} for horizon {horizon}, "
                         f"{n_folds} folds, purge {purge_bars}, embargo {embargo_bars} and a {lookback}-bar lookback",
@@ -149,7 +150,10 @@ def build_labels(bars_path: str, features_meta_path: str, out_labels: str, out_f
         "split": pd.array(split, dtype="string"),
     })
     labels["timestamp"] = pd.to_datetime(labels["timestamp"], utc=True)
-    folds = purged_kfold(train_ids, result.t1[train_ids], n_folds, purge_bars, embargo_bars)
+    if mode == "blending":
+        folds = blending_fold(train_ids, result.t1[train_ids], blend_fraction, purge_bars, embargo_bars)
+    else:
+        folds = purged_kfold(train_ids, result.t1[train_ids], n_folds, purge_bars, embargo_bars)
     write_parquet(out_labels, labels)
     write_parquet(out_folds, fold_table(train_ids, folds))
     counts = {s: int((split == s).sum()) for s in ("train", "gap", "test")}
@@ -161,7 +165,7 @@ def build_labels(bars_path: str, features_meta_path: str, out_labels: str, out_f
         "folds": [{"fold": f.index, "test": [int(f.test_ids[0]), int(f.test_ids[-1])], "n_train": len(f.train_ids),
                    "n_test": len(f.test_ids), "n_purged": len(f.purged_ids), "n_embargoed": len(f.embargoed_ids)}
                   for f in folds],
-        "purge_bars": purge_bars, "embargo_bars": embargo_bars,
+        "purge_bars": purge_bars, "embargo_bars": embargo_bars, "mode": mode,
     })
     log.info("labels: %s samples, classes %s", counts, {c: int((label == c).sum()) for c in CLASSES})
 
@@ -264,12 +268,16 @@ def average_fold_tests(shard_paths: list[str], out_test: str) -> None:
 # ----------------------------------------------------------------------------- meta matrix
 
 def merge_oof(shards: dict[str, list[str]], labels_path: str, folds_path: str, out_matrix: str) -> pd.DataFrame:
-    """Join every base's OOF shards into (N_train, n_bases*3), checking each train sample appears once."""
+    """Join every base's OOF shards into (N_oof, n_bases*3), checking each OOF sample appears exactly once.
+
+    N_oof is every train sample for stacking (purged K-fold), the hold-out part of train for blending.
+    """
     samples = SampleTable.read(labels_path)
-    train_ids = samples.ids_of("train")
     test_fold = read_parquet(folds_path, columns=["sample_id", "test_fold"])
-    if not np.array_equal(test_fold["sample_id"].to_numpy(), train_ids):
+    if not np.array_equal(test_fold["sample_id"].to_numpy(), samples.ids_of("train")):
         raise ValueError(f"{folds_path}: sample ids differ from the train samples of {labels_path}")
+    test_fold = test_fold[test_fold["test_fold"].to_numpy() >= 0]
+    train_ids = test_fold["sample_id"].to_numpy(np.int64)
     matrix = pd.DataFrame({
         "sample_id": train_ids,
         "timestamp": samples.column("timestamp", train_ids),
@@ -448,3 +456,30 @@ def build_report(meta_requested: str, meta_dir: str, base_tests: dict[str, str],
     log.info("%s: test accuracy %.4f (best base %s %.4f), log-loss %.4f", meta_requested, meta_test["accuracy"],
              best_base, base_perf[best_base]["test_acc"], meta_test["log_loss"])
     return report
+
+
+def compare_meta_learners(report_paths: list[str], out_path: str) -> dict:
+    """One table of every meta-learner's test scores against the best base, from their reports."""
+    rows = {}
+    for path in report_paths:
+        report = read_json(path)
+        perf, bases = report["performance"], report["base_model_performance"]
+        best = perf["best_base"]
+        rows[report["meta_learner"]] = {
+            "test_accuracy": perf["test_accuracy"], "test_log_loss": perf["test_log_loss"],
+            "val_accuracy": perf["val_accuracy"], "val_log_loss": perf["val_log_loss"],
+            "improvement_over_best_base": perf["improvement_over_best_base"],
+            "log_loss_improvement_over_best_base": perf["log_loss_improvement_over_best_base"],
+            "sharpe_ratio": perf["sharpe_ratio"], "max_drawdown": perf["max_drawdown"],
+            "weights_method": report["meta_learner_weights_method"],
+        }
+    first = read_json(report_paths[0])
+    summary = {
+        "symbol": first["symbol"], "horizon": first["horizon"], "base_models": first["base_models"],
+        "bases": {b: {"test_acc": p["test_acc"], "test_log_loss": p["test_log_loss"]}
+                  for b, p in first["base_model_performance"].items()},
+        "best_base": first["performance"]["best_base"],
+        "meta_learners": rows,
+    }
+    write_json(out_path, summary)
+    return summary

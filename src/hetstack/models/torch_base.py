@@ -7,6 +7,8 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import numpy as np
+
 
 from hetstack.io import read_json, write_json
 from hetstack.models.base import BaseModel, softmax
@@ -35,7 +37,7 @@ class TorchModel(BaseModel):
     def _network(self, input_shape):
         from hetstack.nn.training import Classifier
 
-        return Classifier(self.build_backbone(tuple(input_shape)), n_channels=int(input_shape[-1]))
+        return Classifier(self.build_backbone(tuple(input_shape)), input_shape=tuple(input_shape))
 
     def _setup_torch(self):
         import torch
@@ -61,6 +63,7 @@ class TorchModel(BaseModel):
                              patience=p["patience"], seed=self.seed, device=device,
                              balance_classes=p["balance_classes"])
         self.network_.to("cpu")
+        self.logit_offset_ = np.asarray(result.logit_offset, dtype=np.float64)
         return result.best_epoch
 
     def _predict_proba(self, X):
@@ -69,18 +72,21 @@ class TorchModel(BaseModel):
         from hetstack.nn.training import predict_logits
 
         torch.set_num_threads(self.threads)
-        return softmax(predict_logits(self.network_, X, int(self.params["batch_size"]) * 4, torch.device("cpu")))
+        logits = predict_logits(self.network_, X, int(self.params["batch_size"]) * 4, torch.device("cpu"))
+        return softmax(logits + self.logit_offset_)
 
     def _save(self, path: Path) -> None:
         import torch
 
-        write_json(path / "network.json", {"input_shape": list(self.input_shape_)})
+        write_json(path / "network.json", {"input_shape": list(self.input_shape_), "logit_offset": self.logit_offset_})
         torch.save(self.network_.state_dict(), path / "weights.pt")
 
     def _load(self, path: Path) -> None:
         import torch
 
-        self.input_shape_ = tuple(read_json(path / "network.json")["input_shape"])
+        header = read_json(path / "network.json")
+        self.input_shape_ = tuple(header["input_shape"])
+        self.logit_offset_ = np.asarray(header["logit_offset"], dtype=np.float64)
         self.network_ = self._network(self.input_shape_)
         state = torch.load(path / "weights.pt", map_location="cpu", weights_only=True)  # never unpickles code
         self.network_.load_state_dict(state)

@@ -4,8 +4,8 @@ Neural Networks: A Strong Baseline").
 Three residual blocks; each block is three convolutions of kernel length 8, 5 and 3 ("same"
 padding), each followed by batch norm (and ReLU, the last one after the residual sum). The
 shortcut is a 1x1 convolution + BN where the width changes, else BN alone. Global average pooling
-over time feeds a linear 3-class head. The paper's widths are 64/128/128; defaults here are
-narrower for CPU training and configurable.
+over time feeds a linear 3-class head. The paper's widths 64/128/128 are this class's defaults; the
+registered base (hetstack.models.resnet1d) defaults to narrower ones for CPU training.
 """
 
 from __future__ import annotations
@@ -38,8 +38,8 @@ class ResidualBlock(nn.Module):
 class ResNet1D(nn.Module):
     """(B, T, F) -> (B, 3) logits."""
 
-    def __init__(self, n_features: int, channels: Sequence[int] = (64, 128, 128), kernel_sizes: Sequence[int] = (8, 5, 3),
-                 dropout: float = 0.0, n_classes: int = 3):
+    def __init__(self, n_features: int, channels: Sequence[int] = (64, 128, 128),
+                 kernel_sizes: Sequence[int] = (8, 5, 3), dropout: float = 0.0, n_classes: int = 3):
         super().__init__()
         widths = [n_features, *[int(c) for c in channels]]
         self.blocks = nn.Sequential(*[ResidualBlock(widths[i], widths[i + 1], kernel_sizes)

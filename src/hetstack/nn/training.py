@@ -18,13 +18,26 @@ from torch import nn
 log = logging.getLogger("hetstack.nn")
 
 
-class Standardize(nn.Module):
-    """x -> (x - mean) / std over the last axis; the statistics travel in the state dict."""
+def statistics_shape(input_shape: tuple[int, ...]) -> tuple[int, ...]:
+    """Shape of the per-channel statistics: the sample shape with its time axis collapsed.
 
-    def __init__(self, n_channels: int):
+    (F,) -> (F,); (T, F) -> (1, F); (TF, T, 4) -> (TF, 1, 4): every timeframe and OHLC channel
+    of a multi-resolution window gets its own scale (a 60-bar range is far wider than a 1-bar one).
+    """
+    shape = list(input_shape)
+    if len(shape) >= 2:
+        shape[-2] = 1
+    return tuple(shape)
+
+
+class Standardize(nn.Module):
+    """x -> (x - mean) / std per channel; the statistics travel in the state dict."""
+
+    def __init__(self, shape: int | tuple[int, ...]):
         super().__init__()
-        self.register_buffer("mean", torch.zeros(n_channels))
-        self.register_buffer("std", torch.ones(n_channels))
+        shape = (shape,) if isinstance(shape, int) else tuple(shape)
+        self.register_buffer("mean", torch.zeros(shape))
+        self.register_buffer("std", torch.ones(shape))
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         return (x - self.mean) / self.std
@@ -33,9 +46,9 @@ class Standardize(nn.Module):
 class Classifier(nn.Module):
     """Standardize the input, run the family's backbone, return 3 logits."""
 
-    def __init__(self, backbone: nn.Module, n_channels: int):
+    def __init__(self, backbone: nn.Module, n_channels: int | None = None, input_shape: tuple[int, ...] | None = None):
         super().__init__()
-        self.standardize = Standardize(n_channels)
+        self.standardize = Standardize(statistics_shape(input_shape) if input_shape else n_channels)
         self.backbone = backbone
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
@@ -50,13 +63,13 @@ def take(X, positions: np.ndarray) -> np.ndarray:
 
 
 def channel_statistics(X, rng: np.random.Generator, max_samples: int = 2048) -> tuple[np.ndarray, np.ndarray]:
-    """Mean and std of each channel (last axis) over a seeded subsample of the training samples."""
+    """Mean and std per channel (see statistics_shape) over a seeded subsample of the training samples."""
     n = len(X)
     positions = np.sort(rng.choice(n, size=min(n, max_samples), replace=False))
     sample = take(X, positions).astype(np.float64)
-    flat = sample.reshape(-1, sample.shape[-1])
-    std = flat.std(axis=0)
-    return flat.mean(axis=0), np.where(std > 1e-8, std, 1.0)
+    axes = (0,) if sample.ndim == 2 else (0, sample.ndim - 2)
+    mean, std = sample.mean(axis=axes, keepdims=True)[0], sample.std(axis=axes, keepdims=True)[0]
+    return mean, np.where(std > 1e-8, std, 1.0)
 
 
 @dataclass
@@ -64,6 +77,8 @@ class FitResult:
     best_epoch: int
     epochs_run: int
     best_val_loss: float | None
+    # added to the logits at prediction: undoes class balancing (logit adjustment, Menon et al. 2021)
+    logit_offset: np.ndarray
 
 
 def resolve_device(wanted: str) -> torch.device:
@@ -85,11 +100,15 @@ def fit_network(model: Classifier, X, y: np.ndarray, sample_weight, X_val, y_val
     rng = np.random.default_rng(seed)
     torch.manual_seed(seed)
     mean, std = channel_statistics(X, rng)
-    model.standardize.mean.copy_(torch.as_tensor(mean, dtype=torch.float32))
-    model.standardize.std.copy_(torch.as_tensor(std, dtype=torch.float32))
+    model.standardize.mean.copy_(torch.as_tensor(mean, dtype=torch.float32).reshape(model.standardize.mean.shape))
+    model.standardize.std.copy_(torch.as_tensor(std, dtype=torch.float32).reshape(model.standardize.std.shape))
     model.to(device)
     weights = np.ones(len(y)) if sample_weight is None else np.asarray(sample_weight, dtype=np.float64)
+    logit_offset = np.zeros(3)
     if balance_classes:
+        # balanced training learns p(c|x)/prior(c); adding log prior(c) restores the base rates
+        prior = np.bincount(y, weights=weights, minlength=3) / weights.sum()
+        logit_offset = np.log(np.clip(prior, 1e-12, None))
         weights = weights * class_weights(y)[y]
     weights = weights / weights.mean()
     optimizer = torch.optim.AdamW(model.parameters(), lr=lr, weight_decay=weight_decay)
@@ -118,7 +137,7 @@ def fit_network(model: Classifier, X, y: np.ndarray, sample_weight, X_val, y_val
             best = (math.nan, epoch, copy.deepcopy(model.state_dict()))
             log.info("epoch %d: train loss %.5f", epoch, total / seen)
             continue
-        val_loss = evaluate_loss(model, X_val, y_val, batch_size, device)
+        val_loss = evaluate_loss(model, X_val, y_val, batch_size, device, logit_offset)
         log.info("epoch %d: train loss %.5f, val loss %.5f", epoch, total / seen, val_loss)
         if val_loss < best[0] - 1e-6:
             best = (val_loss, epoch, copy.deepcopy(model.state_dict()))
@@ -126,7 +145,8 @@ def fit_network(model: Classifier, X, y: np.ndarray, sample_weight, X_val, y_val
             break
     model.load_state_dict(best[2])
     return FitResult(best_epoch=best[1], epochs_run=epochs_run,
-                     best_val_loss=None if math.isnan(best[0]) or math.isinf(best[0]) else best[0])
+                     best_val_loss=None if math.isnan(best[0]) or math.isinf(best[0]) else best[0],
+                     logit_offset=logit_offset)
 
 
 @torch.no_grad()
@@ -140,6 +160,8 @@ def predict_logits(model: nn.Module, X, batch_size: int, device: torch.device) -
     return np.concatenate(out).astype(np.float64) if out else np.zeros((0, 3))
 
 
-def evaluate_loss(model: nn.Module, X, y: np.ndarray, batch_size: int, device: torch.device) -> float:
-    logits = torch.from_numpy(predict_logits(model, X, batch_size, device))
+def evaluate_loss(model: nn.Module, X, y: np.ndarray, batch_size: int, device: torch.device,
+                  logit_offset: np.ndarray | None = None) -> float:
+    logits = predict_logits(model, X, batch_size, device)
+    logits = torch.from_numpy(logits + (0.0 if logit_offset is None else logit_offset))
     return float(nn.functional.cross_entropy(logits, torch.from_numpy(y.astype(np.int64))))

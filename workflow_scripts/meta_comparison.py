@@ -1,0 +1,6 @@
+"""rule meta_comparison: every meta-learner's report for one symbol/horizon, side by side."""
+from hetstack.stacking import compare_meta_learners
+from hetstack.workflow import job
+
+with job(snakemake):  # noqa: F821
+    compare_meta_learners(list(snakemake.input.reports), snakemake.output.comparison)  # noqa: F821
