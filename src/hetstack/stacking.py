@@ -463,8 +463,7 @@ def compare_meta_learners(report_paths: list[str], out_path: str) -> dict:
     rows = {}
     for path in report_paths:
         report = read_json(path)
-        perf, bases = report["performance"], report["base_model_performance"]
-        best = perf["best_base"]
+        perf = report["performance"]
         rows[report["meta_learner"]] = {
             "test_accuracy": perf["test_accuracy"], "test_log_loss": perf["test_log_loss"],
             "val_accuracy": perf["val_accuracy"], "val_log_loss": perf["val_log_loss"],
