@@ -77,6 +77,13 @@ def expand_probabilities(proba: np.ndarray, present_classes) -> np.ndarray:
     return full
 
 
+def weighted_standardizer(X: np.ndarray, sample_weight=None) -> tuple[np.ndarray, np.ndarray]:
+    """Per-column (mean, scale) under the sample weights; constant columns get scale 1."""
+    mean = np.average(X, axis=0, weights=sample_weight)
+    std = np.sqrt(np.average((X - mean) ** 2, axis=0, weights=sample_weight))
+    return mean, np.where(std > 1e-12, std, 1.0)
+
+
 def full_class_rows(classes_present, coef, intercept, n_features: int) -> tuple[np.ndarray, np.ndarray]:
     """sklearn drops classes absent from y; rebuild (3, D) linear rows so absent classes never win."""
     full_coef = np.zeros((len(CLASSES), n_features))

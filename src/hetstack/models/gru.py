@@ -1,4 +1,4 @@
-"""GRU base on (N, T, F) sequence windows; see hetstack.nn.gru."""
+"""GRU base on (N, T, F) sequence windows; see hetstack.nn.rnn."""
 
 from __future__ import annotations
 
@@ -11,6 +11,6 @@ class GRUModel(TorchModel):
     architecture_params = {"hidden_size": 64, "num_layers": 1, "dropout": 0.1, "bidirectional": False}
 
     def build_backbone(self, input_shape):
-        from hetstack.nn.gru import GRUClassifier
+        from hetstack.nn.rnn import RNNClassifier
 
-        return GRUClassifier(n_features=input_shape[-1], **{k: self.params[k] for k in self.architecture_params})
+        return RNNClassifier(n_features=input_shape[-1], cell="gru", **{k: self.params[k] for k in self.architecture_params})

@@ -13,7 +13,7 @@ from pathlib import Path
 import numpy as np
 
 from hetstack.io import read_json, write_json
-from hetstack.models.base import BaseModel, full_class_rows, softmax
+from hetstack.models.base import BaseModel, full_class_rows, softmax, weighted_standardizer
 from hetstack.models.registry import register
 
 
@@ -36,9 +36,7 @@ class LogisticModel(BaseModel):
         from threadpoolctl import threadpool_limits
 
         X = np.asarray(X, dtype=np.float64)
-        self.mean_ = np.average(X, axis=0, weights=sample_weight)
-        std = np.sqrt(np.average((X - self.mean_) ** 2, axis=0, weights=sample_weight))
-        self.scale_ = np.where(std > 1e-12, std, 1.0)
+        self.mean_, self.scale_ = weighted_standardizer(X, sample_weight)
         with threadpool_limits(limits=self.threads):
             clf = self._classifier().fit((X - self.mean_) / self.scale_, y, sample_weight=sample_weight)
         self.n_iter_ = int(np.max(clf.n_iter_))

@@ -29,7 +29,7 @@ from pathlib import Path
 import numpy as np
 
 from hetstack.io import load_npy, read_json, write_json, write_npy
-from hetstack.models.base import BaseModel, full_class_rows, softmax
+from hetstack.models.base import BaseModel, full_class_rows, softmax, weighted_standardizer
 from hetstack.models.registry import register
 
 KERNELS = ("linear", "rbf_approx")
@@ -94,9 +94,7 @@ class SVMModel(BaseModel):
 
         kernel = self._check_kernel()
         X = np.asarray(X, dtype=np.float64)
-        self.mean_ = np.average(X, axis=0, weights=sample_weight)
-        std = np.sqrt(np.average((X - self.mean_) ** 2, axis=0, weights=sample_weight))
-        self.scale_ = np.where(std > 1e-12, std, 1.0)
+        self.mean_, self.scale_ = weighted_standardizer(X, sample_weight)
         with threadpool_limits(limits=self.threads):
             if kernel == "rbf_approx":
                 from sklearn.kernel_approximation import Nystroem
