@@ -1,10 +1,9 @@
 # Config access, wildcard constraints and input functions. Nothing here imports a heavy library
 # or reads data: parsing stays fast so that --dry-run plans thousands of jobs quickly.
-import sys
+import functools
 
+# Jobs (local, conda or SLURM) find the library the way the Snakefile does, installed or not.
 SRC = os.path.join(workflow.basedir, "src")
-sys.path.insert(0, SRC)
-# Jobs (local, conda or SLURM) find the library the same way, installed or not.
 os.environ.update(PYTHONPATH=os.pathsep.join(p for p in (SRC, os.environ.get("PYTHONPATH")) if p))
 
 from hetstack import config as hcfg
@@ -31,7 +30,7 @@ wildcard_constraints:
     horizon=r"[1-9][0-9]*",
     base="|".join(available("base")),
     meta="|".join(available("meta") + list(aliases("meta"))),
-    fold=r"[0-9]+",
+    fold=r"0|[1-9][0-9]*",  # no leading zeros: fold01 would be a second name for fold1
 
 
 def all_targets():
@@ -41,13 +40,24 @@ def all_targets():
     return (expand("results/{symbol}_h{horizon}/{meta}_report.json", meta=METAS, **runs)
             + expand("results/{symbol}_h{horizon}/oof/{base}/fold{fold}.parquet", base=BASES,
                      fold=range(N_FOLDS), **runs)
-            + expand("results/{symbol}_h{horizon}/test/{base}.parquet", base=BASES, **runs))
+            + expand("results/{symbol}_h{horizon}/test/{base}.parquet", base=BASES, **runs)
+            + expand("results/{symbol}_h{horizon}/run_settings.json", **runs))
+
+
+def plot_targets():
+    return expand("results/{symbol}_h{horizon}/plots/{meta}/scores.svg", symbol=SYMBOLS, horizon=HORIZONS, meta=METAS)
 
 
 def data_file(wildcards):
     """The user's bars for a symbol, or None: then the synthetic market is generated."""
+    return _data_file(wildcards.symbol)
+
+
+@functools.lru_cache(maxsize=None)
+def _data_file(symbol):
+    # once per symbol, not once per job asking (bars input and params, labels params)
     for ext in ("parquet", "csv"):
-        path = os.path.join(config["data_dir"], f"{wildcards.symbol}.{ext}")
+        path = os.path.join(config["data_dir"], f"{symbol}.{ext}")
         if os.path.exists(path):
             return path
     return None
@@ -76,8 +86,7 @@ def meta_model(wildcards):
 
 def adapter_arrays(wildcards):
     """Array files a base reads: the feature matrix (tabular, sequence) or the multires bars."""
-    kind = get_spec(wildcards.base).input_kind
-    name = "multires" if kind == "multires" else "features"
+    name = "multires" if _base_spec(wildcards.base).input_kind == "multires" else "features"
     return {name: f"results/{wildcards.symbol}/{name}.npy"}
 
 
@@ -87,12 +96,19 @@ def model_params(wildcards):
 
 def fit_threads(wildcards):
     """Boosters and networks use the configured threads; linear models one."""
-    heavy = get_spec(wildcards.base).family != "classical"
+    heavy = _base_spec(wildcards.base).family != "classical"
     return config.get("threads", {}).get("fit", 2) if heavy else 1
 
 
+@functools.lru_cache(maxsize=None)
+def _base_spec(base):
+    """Registry lookups once per base, not once per job (planning thousands of fold jobs)."""
+    return get_spec(base)
+
+
+@functools.lru_cache(maxsize=None)
 def is_neural(base):
-    return hasattr(get_spec(base).cls, "training_params")  # the PyTorch bases
+    return hasattr(_base_spec(base).cls, "training_params")  # the PyTorch bases
 
 
 def fit_mem_mb(wildcards, attempt):

@@ -49,3 +49,24 @@ def test_oof_settings_are_checked():
         hcfg.check_oof({"oof": {"n_folds": 1, "purge_bars": 0, "embargo_bars": 0}})
     with pytest.raises(ConfigError, match="embargo_bars"):
         hcfg.check_oof({"oof": {"n_folds": 3, "purge_bars": 0, "embargo_bars": -1}})
+
+
+def test_command_line_strings_get_the_schema_types():
+    """`--config horizons='[5,20]'` hands the workflow ['5', '20']: coerced before validation."""
+    from pathlib import Path
+
+    import yaml
+
+    schema = yaml.safe_load((Path(__file__).resolve().parents[1] / "config/config.schema.yaml").read_text())
+    raw = {"horizons": ["5", "20"], "symbols": ["MES", "1234"], "base_models": ["catboost", "tcn"],
+           "oof": {"n_folds": "3", "purge_bars": "10", "use_sample_weights": "false"},
+           "split": {"test_fraction": "0.25"}, "model_params": {"catboost": {"iterations": "50", "depth": "4"},
+                                                                  "patchtst": {"pooling": "mean", "lr": "0.0003"}}}
+    coerced = hcfg.coerce_to_schema(raw, schema)
+    assert coerced["horizons"] == [5, 20]
+    assert coerced["symbols"] == ["MES", "1234"]  # strings stay strings where the schema wants them
+    assert coerced["oof"] == {"n_folds": 3, "purge_bars": 10, "use_sample_weights": False}
+    assert coerced["split"]["test_fraction"] == 0.25
+    assert coerced["model_params"]["catboost"] == {"iterations": 50, "depth": 4}
+    assert coerced["model_params"]["patchtst"] == {"pooling": "mean", "lr": 0.0003}
+    assert hcfg.coerce_to_schema({"horizons": ["five"]}, schema) == {"horizons": ["five"]}  # left for the schema to refuse

@@ -55,6 +55,7 @@ def base_models(config: dict) -> list[str]:
         raise ConfigError(where("base_models"), "no base model chosen", "name at least one, e.g. [catboost]")
     canonical = []
     for name in names:
+        _known(str(name), "base", "base_models")
         spec = get_spec(str(name), where=where("base_models"))
         if spec.input_kind == "meta":
             raise ConfigError(where("base_models"), f"{name!r} is a meta-learner, not a base model",
@@ -64,6 +65,17 @@ def base_models(config: dict) -> list[str]:
     if duplicates:
         raise ConfigError(where("base_models"), f"base {duplicates[0]!r} is listed twice", "list each base once")
     return canonical
+
+
+def _known(name: str, kind: str, key: str) -> None:
+    """An unknown name is refused with the names of its own kind (bases or meta-learners) only."""
+    from hetstack.models.registry import aliases, available, canonical_name
+
+    if canonical_name(name) in available("base") + available("meta"):
+        return  # known; a base given as meta (or the reverse) gets its own message
+    names = available(kind) + (sorted(aliases(kind)) if kind == "meta" else [])
+    what = "base models" if kind == "base" else "meta-learners"
+    raise ConfigError(where(key), f"unknown model {name!r}", f"use one of the {what}: {', '.join(names)}")
 
 
 def family_clash(bases: list[str]) -> str | None:
@@ -86,6 +98,7 @@ def meta_learners(config: dict) -> list[str]:
     chosen = config["meta_learner"]
     names = [chosen] if isinstance(chosen, str) else list(chosen)
     for name in names:
+        _known(str(name), "meta", "meta_learner")
         if get_spec(name, where=where("meta_learner")).input_kind != "meta":
             raise ConfigError(where("meta_learner"), f"{name!r} is a base model, not a meta-learner",
                               "use a meta_* name such as meta_ridge, meta_logistic or meta_caruana")
@@ -111,3 +124,88 @@ def digest(config: dict) -> str:
     """Short hash of the whole resolved config, stored in every report."""
     text = json.dumps(config, sort_keys=True, default=str)
     return hashlib.sha256(text.encode()).hexdigest()[:16]
+
+
+def check_schema(config: dict, schema_path: str) -> None:
+    """Check the config against its JSON schema; the first problem becomes one ConfigError line
+    naming the key (e.g. config key 'oof.n_folds'), what is wrong and what the schema wants."""
+    import jsonschema
+    import yaml
+
+    with open(schema_path) as fh:
+        schema = yaml.safe_load(fh)
+    config.update(coerce_to_schema(config, schema))
+    if isinstance(config.get("symbols"), list) and all(isinstance(s, str) for s in config["symbols"]):
+        symbols(config)  # names the rule for symbol names (no '/', '_' or '..') rather than a regex
+    validator = jsonschema.Draft7Validator(schema)
+    error = jsonschema.exceptions.best_match(validator.iter_errors(config))
+    if error is None:
+        return
+    path = [str(p) for p in error.absolute_path]
+    if error.validator == "required":
+        missing = re.search(r"'([^']+)' is a required property", error.message)
+        path.append(missing.group(1) if missing else "?")
+    if error.validator == "additionalProperties":
+        extra = re.findall(r"'([^']+)'", error.message)
+        key = ".".join(path + extra[:1]) or "(top level)"
+        raise ConfigError(where(key), "unknown key", "remove it or check its spelling against config/config.yaml")
+    key = ".".join(path) or "(top level)"
+    problem = " ".join(error.message.split())[:200]
+    raise ConfigError(where(key), problem, f"give a value that matches {_wants(error.schema)} (see config/config.yaml)")
+
+
+def _wants(schema: dict) -> str:
+    """A short description of what a schema node accepts."""
+    parts = []
+    for name in ("type", "enum", "minimum", "exclusiveMinimum", "maximum", "exclusiveMaximum", "pattern", "minItems"):
+        if name in schema:
+            parts.append(f"{name} {schema[name]}")
+    if "items" in schema and isinstance(schema["items"], dict):
+        parts.append(f"items of {_wants(schema['items'])}")
+    return "{" + ", ".join(parts) + "}" if parts else "the schema"
+
+
+_JSON_TYPES = {list: "array", dict: "object", str: "string", bool: "boolean", int: "integer", float: "number"}
+
+
+def coerce_to_schema(value: Any, schema: dict) -> Any:
+    """Give strings the types the schema asks for.
+
+    `snakemake --config horizons='[5,20]'` parses nested values with YAML's BaseLoader, so they
+    arrive as strings ('5'); a number in a config file is untouched. Inside free-form blocks
+    (model_params) numbers and booleans written as strings are recognised too.
+    """
+    for branch in schema.get("oneOf", []):
+        if _JSON_TYPES.get(type(value)) in _types(branch):
+            return coerce_to_schema(value, branch)
+    if isinstance(value, dict):
+        properties, extra = schema.get("properties", {}), schema.get("additionalProperties")
+        free = extra if isinstance(extra, dict) else {}
+        return {k: coerce_to_schema(v, properties.get(k, free)) for k, v in value.items()}
+    if isinstance(value, list):
+        items = schema.get("items")
+        return [coerce_to_schema(v, items if isinstance(items, dict) else {}) for v in value]
+    if not isinstance(value, str):
+        return value
+    wanted = _types(schema) or ["integer", "number", "boolean"]  # free-form: guess scalars
+    for kind, convert in (("integer", int), ("number", float), ("boolean", _boolean)):
+        if kind in wanted and "string" not in _types(schema):
+            try:
+                return convert(value)
+            except ValueError:
+                continue
+    return value
+
+
+def _types(schema: dict) -> list[str]:
+    kind = schema.get("type", [])
+    return [kind] if isinstance(kind, str) else list(kind)
+
+
+def _boolean(text: str) -> bool:
+    lowered = text.strip().lower()
+    if lowered in ("true", "yes", "on"):
+        return True
+    if lowered in ("false", "no", "off"):
+        return False
+    raise ValueError(text)

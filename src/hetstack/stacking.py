@@ -17,7 +17,7 @@ import pandas as pd
 
 from hetstack import CLASSES
 from hetstack.errors import DataError
-from hetstack.io import read_json, read_parquet, write_json, write_parquet
+from hetstack.io import atomic_dir, read_json, read_parquet, write_json, write_parquet
 
 log = logging.getLogger("hetstack")
 
@@ -202,6 +202,7 @@ def fit_base(base: str, arrays: dict[str, str], samples: SampleTable, train_ids:
                            multires_path=arrays.get("multires"), **settings.adapters)
     fit_ids, val_ids = inner_validation_split(train_ids, samples.column("t1", train_ids), settings.val_split,
                                               settings.purge_bars, settings.embargo_bars)
+    log.info("%s: fitting on %d samples (early-stopping slice %d)", base, len(fit_ids), len(val_ids))
     params = dict(settings.params)
     if "device" in getattr(spec.cls, "training_params", {}):
         params.setdefault("device", settings.device)
@@ -249,7 +250,8 @@ def retrain_base(base: str, arrays: dict[str, str], labels_path: str, out_model_
     model, adapter = fit_base(base, arrays, samples, samples.ids_of("train"), settings)
     test_ids = samples.ids_of("test")
     proba = model.predict(adapter.rows(test_ids)).probabilities
-    model.save(out_model_dir)
+    with atomic_dir(out_model_dir) as tmp_dir:  # the model directory appears complete or not at all
+        model.save(tmp_dir)
     write_parquet(out_test, prediction_frame(samples, test_ids, proba))
 
 
@@ -358,8 +360,9 @@ def fit_meta(meta: str, matrix_path: str, base_names: list[str], out_dir: str, *
         "meta": classification_metrics(y_val, val_proba),
         "bases": {b: classification_metrics(y_val, X[val_mask][:, 3 * i:3 * i + 3]) for i, b in enumerate(base_names)},
     }
-    model.save(out_dir)
-    write_json(Path(out_dir) / "validation.json", validation)
+    with atomic_dir(out_dir) as tmp_dir:  # the model directory appears complete or not at all
+        model.save(tmp_dir)
+        write_json(tmp_dir / "validation.json", validation)
     log.info("%s: validation %s", meta, validation["meta"])
 
 

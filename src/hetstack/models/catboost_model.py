@@ -36,12 +36,15 @@ class CatBoostModel(BaseModel):
         )
 
     def _fit(self, X, y, X_val, y_val, sample_weight):
+        from hetstack.progress import CatBoostProgress
+
         self.model = self._classifier()
         eval_set = (np.asarray(X_val), y_val) if y_val is not None else None
         self.model.fit(
             np.asarray(X), y, sample_weight=sample_weight, eval_set=eval_set,
             early_stopping_rounds=self.params["early_stopping_rounds"] if eval_set else None,
             use_best_model=eval_set is not None,
+            callbacks=[CatBoostProgress("catboost", self.model.get_params()["iterations"])],
         )
         return int(self.model.get_best_iteration() or self.model.tree_count_ - 1)
 

@@ -41,10 +41,12 @@ class LightGBMModel(BaseModel):
         import lightgbm as lgb
 
         train = lgb.Dataset(np.asarray(X), label=y, weight=sample_weight, free_raw_data=True)
-        valid_sets, callbacks = [], []
+        from hetstack.progress import lightgbm_callback
+
+        valid_sets, callbacks = [], [lightgbm_callback("lightgbm", int(self.params["num_boost_round"]))]
         if y_val is not None:
             valid_sets = [lgb.Dataset(np.asarray(X_val), label=y_val, reference=train)]
-            callbacks = [lgb.early_stopping(self.params["early_stopping_rounds"], verbose=False)]
+            callbacks.append(lgb.early_stopping(self.params["early_stopping_rounds"], verbose=False))
         self.booster = lgb.train(self._booster_params(), train, num_boost_round=self.params["num_boost_round"],
                                  valid_sets=valid_sets, callbacks=callbacks)
         return int(self.booster.best_iteration or self.booster.current_iteration())

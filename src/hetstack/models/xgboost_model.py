@@ -46,6 +46,8 @@ class XGBoostModel(BaseModel):
     def _fit(self, X, y, X_val, y_val, sample_weight):
         import xgboost as xgb
 
+        from hetstack.progress import xgboost_callback
+
         dtrain = xgb.QuantileDMatrix(np.asarray(X), label=y, weight=sample_weight, nthread=self.threads,
                                      max_bin=int(self.params["max_bin"]))
         evals, stopping = [], None
@@ -53,7 +55,8 @@ class XGBoostModel(BaseModel):
             evals = [(xgb.QuantileDMatrix(np.asarray(X_val), label=y_val, ref=dtrain, nthread=self.threads), "val")]
             stopping = self.params["early_stopping_rounds"]
         self.booster = xgb.train(self._booster_params(), dtrain, num_boost_round=int(self.params["num_boost_round"]),
-                                 evals=evals, early_stopping_rounds=stopping, verbose_eval=False)
+                                 evals=evals, early_stopping_rounds=stopping, verbose_eval=False,
+                                 callbacks=[xgboost_callback("xgboost", int(self.params["num_boost_round"]))])
         if stopping is None:  # no validation slice: keep every round
             self.booster.set_attr(best_iteration=str(self.booster.num_boosted_rounds() - 1))
         self.best_iteration_ = int(self.booster.attr("best_iteration"))

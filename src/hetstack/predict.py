@@ -1,0 +1,125 @@
+"""Live prediction: score new bars with a finished run's retrained bases and its meta-learner.
+
+A run folder (results/{symbol}_h{h}) stores `run_settings.json` (written by rule run_settings):
+the feature version and settings, the adapters' windows, the base list, the horizon and the
+lookback. Prediction rebuilds features and windows from the bars exactly as in training (the same
+library functions, the same float32 arrays) and drops bars without the lookback's history.
+"""
+
+from __future__ import annotations
+
+import logging
+import tempfile
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+
+from hetstack.errors import DataError
+from hetstack.io import read_json, write_json
+
+log = logging.getLogger("hetstack")
+
+SETTINGS_FILE = "run_settings.json"
+SETTINGS_VERSION = 1
+
+
+def write_run_settings(out_path: str, *, symbol: str, horizon: int, bases: list[str], metas: list[str],
+                       adapters: dict, features_meta_path: str, splits_path: str, vol_window: int,
+                       config_digest: str) -> dict:
+    """What `predict_bars` needs to rebuild a run's inputs; small JSON beside the run's outputs."""
+    from hetstack.models.registry import canonical_name
+
+    features = read_json(features_meta_path)
+    splits = read_json(splits_path)
+    settings = {
+        "settings_version": SETTINGS_VERSION,
+        "symbol": symbol,
+        "horizon": int(horizon),
+        "base_models": list(bases),
+        "meta_learners": [canonical_name(m) for m in metas],
+        "default_meta": canonical_name(metas[0]),
+        "adapters": {k: dict(v) for k, v in adapters.items()},
+        "timeframes": [int(t) for t in adapters["multires"]["timeframes"]],
+        "features": {"settings": features["settings"], "names": features["names"],
+                     "warmup": int(features["warmup"]), "n_features": int(features["n_features"])},
+        "vol_window": int(vol_window),
+        "lookback": int(splits["lookback"]),
+        "config_digest": config_digest,
+    }
+    write_json(out_path, settings)
+    return settings
+
+
+def read_run_settings(run_dir: str | Path) -> dict:
+    path = Path(run_dir) / SETTINGS_FILE
+    if not path.is_file():
+        raise DataError(str(path), "no run settings in this run folder",
+                        f"build them with `snakemake {path}` (or rerun the workflow), then predict again")
+    return read_json(path)
+
+
+def predict_bars(run_dir: str | Path, bars: pd.DataFrame, meta: str | None = None, *, threads: int = 1,
+                 source: str = "bars") -> pd.DataFrame:
+    """Signals for every bar of `bars` that has the run's lookback of history before it.
+
+    Returns one row per scored bar: sample_id (position in `bars`), timestamp, prediction (-1/0/+1),
+    prob_-1, prob_0, prob_+1, confidence. `meta` defaults to the run's first meta-learner.
+    """
+    from hetstack.adapters import build_multires_bars, make_adapter
+    from hetstack.data import validate_bars
+    from hetstack.features import compute_features, feature_settings
+    from hetstack.io import write_npy
+    from hetstack.models.base import load_model
+    from hetstack.models.registry import canonical_name, get_spec
+    from hetstack.stacking import PROB_COLUMNS
+
+    run_dir = Path(run_dir)
+    settings = read_run_settings(run_dir)
+    if feature_settings() != settings["features"]["settings"]:
+        raise DataError(str(run_dir / SETTINGS_FILE), "the run was trained with other feature settings "
+                        f"(version {settings['features']['settings'].get('version')})",
+                        "retrain the run with this version of hetstack")
+    bars = validate_bars(bars, source=source)
+    lookback = int(settings["lookback"])
+    sample_ids = np.arange(lookback, len(bars), dtype=np.int64)
+    if not len(sample_ids):
+        raise DataError(source, f"{len(bars)} bars leave none with the run's {lookback}-bar lookback of history",
+                        f"pass at least {lookback + 1} bars, the history before the bars to score included")
+    features, names, warmup = compute_features(bars)
+    if names != settings["features"]["names"] or warmup > settings["features"]["warmup"]:
+        raise DataError(source, "features differ from those the run was trained on", "retrain the run")
+
+    meta_name = canonical_name(meta or settings["default_meta"])
+    meta_dir = run_dir / "models" / "meta" / meta_name
+    if not (meta_dir / "model.json").is_file():
+        raise DataError(str(meta_dir), f"no fitted meta-learner {meta_name!r} in this run",
+                        f"pick one of {settings['meta_learners']} or build it with the workflow")
+    meta_model = load_model(meta_dir, threads=threads)
+    with tempfile.TemporaryDirectory(prefix="hetstack-predict-") as tmp:
+        arrays = {"features": str(Path(tmp) / "features.npy")}
+        write_npy(arrays["features"], features.astype(np.float32, copy=False))  # as rule features stores it
+        kinds = {b: get_spec(b).input_kind for b in meta_model.base_names}
+        if "multires" in kinds.values():
+            arrays["multires"] = str(Path(tmp) / "multires.npy")
+            write_npy(arrays["multires"], build_multires_bars(bars, settings["timeframes"]).astype(np.float32))
+        columns = []
+        for base in meta_model.base_names:
+            model_dir = run_dir / "models" / "bases" / base
+            if not (model_dir / "model.json").is_file():
+                raise DataError(str(model_dir), f"no retrained base {base!r} in this run",
+                                "run the workflow with retrain_bases_on_full: true")
+            model = load_model(model_dir, threads=threads)
+            adapter = make_adapter(kinds[base], features_path=arrays["features"],
+                                   multires_path=arrays.get("multires"), **settings["adapters"])
+            columns.append(model.predict(adapter.rows(sample_ids)).probabilities)
+            log.info("predict: %s scored %d bars", base, len(sample_ids))
+            del adapter, model
+    out = meta_model.predict(np.hstack(columns).astype(np.float64))
+    frame = pd.DataFrame({"sample_id": sample_ids, "timestamp": bars["timestamp"].to_numpy()[sample_ids]})
+    frame["timestamp"] = pd.to_datetime(frame["timestamp"], utc=True)
+    frame["prediction"] = np.asarray(out.predictions).astype(np.int8)
+    for col, values in zip(PROB_COLUMNS, out.probabilities.T):
+        frame[col] = values
+    frame["confidence"] = out.confidence
+    return frame

@@ -1,0 +1,79 @@
+"""`hetstack status RUN`: which shards and outputs of a run folder exist (reads only file names)."""
+
+from __future__ import annotations
+
+import json
+import re
+from pathlib import Path
+
+
+def _bases(run: Path, settings: dict | None) -> list[str]:
+    if settings and settings.get("base_models"):
+        return list(settings["base_models"])
+    found = set()
+    for sub in ("oof", "test", "models/bases"):
+        folder = run / sub
+        if folder.is_dir():
+            found |= {p.stem if p.is_file() else p.name for p in folder.iterdir() if not p.name.startswith(".")}
+    return sorted(found)
+
+
+def _n_folds(run: Path) -> int | None:
+    splits = run / "splits.json"
+    if splits.is_file():
+        return len(json.loads(splits.read_text())["folds"])
+    return None
+
+
+def run_status(run_dir: str | Path) -> dict:
+    """{exists, run, n_folds, bases: {base: {folds_done, folds_missing, test, model}}, matrix, metas, reports, ...}."""
+    run = Path(run_dir)
+    status: dict = {"run": str(run), "exists": run.is_dir()}
+    if not run.is_dir():
+        return status
+    settings_path = run / "run_settings.json"
+    settings = json.loads(settings_path.read_text()) if settings_path.is_file() else None
+    n_folds = _n_folds(run)
+    status.update(labels=(run / "labels.parquet").is_file(), folds=(run / "folds.parquet").is_file(),
+                  run_settings=settings is not None, n_folds=n_folds)
+    bases = {}
+    for base in _bases(run, settings):
+        done = sorted(int(m.group(1)) for p in (run / "oof" / base).glob("fold*.parquet")
+                      if (m := re.fullmatch(r"fold(\d+)\.parquet", p.name)))
+        missing = sorted(set(range(n_folds)) - set(done)) if n_folds is not None else []
+        bases[base] = {"folds_done": done, "folds_missing": missing,
+                       "model": (run / "models" / "bases" / base / "model.json").is_file(),
+                       "test": (run / "test" / f"{base}.parquet").is_file()}
+    status["bases"] = bases
+    status["matrix"] = (run / "meta_matrix.parquet").is_file()
+    meta_dir = run / "models" / "meta"
+    status["meta_models"] = sorted(p.name for p in meta_dir.iterdir() if (p / "model.json").is_file()) \
+        if meta_dir.is_dir() else []
+    status["reports"] = sorted(p.name.removesuffix("_report.json") for p in run.glob("*_report.json"))
+    status["plots"] = sorted(p.name for p in (run / "plots").iterdir() if p.is_dir()) if (run / "plots").is_dir() else []
+    status["complete"] = bool(bases) and all(not b["folds_missing"] and b["test"] for b in bases.values()) \
+        and status["matrix"] and bool(status["reports"])
+    return status
+
+
+def format_status(status: dict) -> str:
+    if not status["exists"]:
+        return f"{status['run']}: no such run folder"
+
+    def mark(flag: bool) -> str:
+        return "yes" if flag else "MISSING"
+
+    n = status["n_folds"]
+    lines = [f"run {status['run']}: {'complete' if status['complete'] else 'incomplete'}",
+             f"  labels: {mark(status['labels'])}   folds: {mark(status['folds'])} ({n if n is not None else '?'})"
+             f"   run_settings: {mark(status['run_settings'])}"]
+    for base, b in status["bases"].items():
+        folds = f"{len(b['folds_done'])}/{n}" if n is not None else f"{len(b['folds_done'])}/?"
+        missing = f" (missing {', '.join(map(str, b['folds_missing']))})" if b["folds_missing"] else ""
+        lines.append(f"  base {base:<14} OOF folds {folds}{missing}   retrained model: {mark(b['model'])}"
+                     f"   test predictions: {mark(b['test'])}")
+    lines.append(f"  meta matrix: {mark(status['matrix'])}")
+    lines.append(f"  meta-learners fitted: {', '.join(status['meta_models']) or 'none'}")
+    lines.append(f"  reports: {', '.join(status['reports']) or 'none'}")
+    lines.append(f"  plots: {', '.join(status['plots']) or 'none'}")
+    return "\n".join(lines)

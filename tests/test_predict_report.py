@@ -1,0 +1,182 @@
+"""Integration: live prediction, the `hetstack` command and Snakemake's HTML report on a tiny run
+with one tabular and one sequence base."""
+
+import json
+import os
+import shutil
+import subprocess
+import sys
+import tempfile
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import pytest
+import yaml
+
+from hetstack.stacking import PROB_COLUMNS
+
+REPO = Path(__file__).resolve().parents[1]
+pytestmark = pytest.mark.integration
+
+CONFIG = {
+    "symbols": ["SYN"],
+    "horizons": [5],
+    "synthetic": {"n_bars": 6000, "effect_strength": 1.0},
+    "oof": {"n_folds": 3, "purge_bars": 10, "embargo_bars": 30, "use_sample_weights": True},
+    "base_models": ["lightgbm", "gru"],
+    "meta_learner": ["meta_ridge"],
+    "adapters": {"sequence": {"seq_len": 8}, "multires": {"timeframes": [1, 5], "seq_len": 4}},
+    "model_params": {"lightgbm": {"num_boost_round": 40, "num_leaves": 7},
+                     "gru": {"epochs": 1, "batch_size": 128, "hidden_size": 8}},
+    "threads": {"fit": 1},
+}
+
+
+def snakemake(workdir: Path, *args: str) -> subprocess.CompletedProcess:
+    cmd = [sys.executable, "-m", "snakemake", "--snakefile", str(REPO / "Snakefile"), "--directory", str(workdir),
+           "--configfile", str(workdir / "tiny.yaml"), "--cores", "2", *args]
+    result = subprocess.run(cmd, capture_output=True, text=True, timeout=900)
+    if result.returncode != 0:
+        raise AssertionError(f"snakemake {' '.join(args)} failed:\n{result.stdout[-3000:]}\n{result.stderr[-6000:]}")
+    return result
+
+
+def hetstack(*args: str, cwd: Path) -> subprocess.CompletedProcess:
+    return subprocess.run([sys.executable, "-m", "hetstack.cli", *args], capture_output=True, text=True, cwd=cwd,
+                          timeout=900, env={**os.environ, "PYTHONPATH": str(REPO / "src")})
+
+
+@pytest.fixture(scope="module")
+def workdir(tmp_path_factory):
+    path = tmp_path_factory.mktemp("live")
+    (path / "tiny.yaml").write_text(yaml.safe_dump(CONFIG))
+    snakemake(path, "all", "plots")  # every report, the run settings and the report's pictures
+    return path
+
+
+def test_predict_reproduces_the_workflows_test_predictions(workdir):
+    from hetstack.predict import predict_bars
+
+    run = workdir / "results/SYN_h5"
+    bars = pd.read_parquet(workdir / "results/SYN/bars.parquet")
+    signals = predict_bars(run, bars)
+    expected = pd.read_parquet(run / "predictions/meta_ridge_test.parquet")
+    settings = json.loads((run / "run_settings.json").read_text())
+    assert settings["base_models"] == ["lightgbm", "gru"] and settings["horizon"] == 5
+    # every bar with the lookback's history is scored, in order
+    np.testing.assert_array_equal(signals["sample_id"], np.arange(settings["lookback"], len(bars)))
+    got = signals.set_index("sample_id").loc[expected["sample_id"].to_numpy()]
+    np.testing.assert_allclose(got[PROB_COLUMNS].to_numpy(), expected[PROB_COLUMNS].to_numpy(), rtol=1e-9, atol=1e-12)
+    np.testing.assert_array_equal(got["prediction"].to_numpy(), expected["prediction"].to_numpy())
+    np.testing.assert_allclose(got["confidence"].to_numpy(), expected["confidence"].to_numpy(), rtol=1e-9)
+    assert (got["timestamp"].to_numpy() == expected["timestamp"].to_numpy()).all()
+
+
+def test_predict_command_drops_bars_without_history(workdir):
+    run = workdir / "results/SYN_h5"
+    lookback = json.loads((run / "run_settings.json").read_text())["lookback"]
+    bars = pd.read_parquet(workdir / "results/SYN/bars.parquet")
+    new = workdir / "new_bars.parquet"
+    bars.iloc[-(lookback + 50):].to_parquet(new)  # the lookback's history, then 50 bars to score
+    result = hetstack("predict", "--run", str(run), "--bars", str(new), "--out", "signals.parquet", cwd=workdir)
+    assert result.returncode == 0, result.stderr
+    signals = pd.read_parquet(workdir / "signals.parquet")
+    assert len(signals) == 50 and "50 signals written" in result.stdout
+    assert list(signals.columns) == ["sample_id", "timestamp", "prediction", *PROB_COLUMNS, "confidence"]
+    np.testing.assert_allclose(signals[PROB_COLUMNS].sum(axis=1), 1.0, rtol=1e-9)
+    assert set(signals["prediction"]) <= {-1, 0, 1}
+    # close to a prediction over the full history: features are causal, but EMAs and Wilder averages
+    # remember beyond the lookback, so a short history shifts probabilities a little (README: pass more)
+    from hetstack.predict import predict_bars
+
+    full = predict_bars(run, bars).iloc[-50:]
+    np.testing.assert_array_equal(signals["timestamp"].to_numpy(), full["timestamp"].to_numpy())
+    np.testing.assert_allclose(signals[PROB_COLUMNS].to_numpy(), full[PROB_COLUMNS].to_numpy(), atol=0.02)
+
+    bars.iloc[:lookback].to_parquet(new)  # nothing has enough history: one clear line, exit 1
+    result = hetstack("predict", "--run", str(run), "--bars", str(new), "--out", "x.parquet", cwd=workdir)
+    assert result.returncode == 1 and "lookback" in result.stderr and "Traceback" not in result.stderr
+
+
+def test_status_lists_shards_and_outputs(workdir):
+    result = hetstack("status", "results/SYN_h5", cwd=workdir)
+    assert result.returncode == 0, result.stderr
+    assert "complete" in result.stdout and "base gru" in result.stdout and "OOF folds 3/3" in result.stdout
+    fold = workdir / "results/SYN_h5/oof/gru/fold1.parquet"
+    saved = fold.read_bytes()
+    fold.unlink()
+    try:
+        status = json.loads(hetstack("status", "results/SYN_h5", "--json", cwd=workdir).stdout)
+        assert status["bases"]["gru"]["folds_missing"] == [1] and status["bases"]["lightgbm"]["folds_missing"] == []
+        assert status["complete"] is False and status["reports"] == ["meta_ridge"]
+    finally:
+        fold.write_bytes(saved)
+
+
+def test_train_dry_run_plans_the_requested_run(workdir):
+    result = hetstack("train", "--directory", str(workdir), "--configfile", str(workdir / "tiny.yaml"),
+                      "--base-models", "lightgbm,ridge", "--meta-learner", "ridge_meta", "--horizon", "5",
+                      "--symbol", "SYN", "--cores", "1", "--dry-run", cwd=workdir)
+    assert result.returncode == 0, result.stdout[-2000:] + result.stderr[-3000:]
+    text = result.stdout + result.stderr
+    assert "results/SYN_h5/ridge_meta_report.json" in text and "oof_fold" in text and "dry run" in text
+    assert yaml.safe_load((workdir / ".hetstack/train_SYN_h5.yaml").read_text())["horizons"] == [5]
+    assert not (workdir / "results/SYN_h5/oof/ridge").exists()  # planned, not run
+
+
+def find_chromium() -> str | None:
+    for name in ("chromium", "chromium-browser", "google-chrome"):
+        if shutil.which(name):
+            return shutil.which(name)
+    return None
+
+
+# After the report app has loaded, show each image result through the app itself and record how it was drawn.
+HARNESS = """<script>
+window.addEventListener('load', function () { setTimeout(hetstackCheck, 500); });
+async function hetstackCheck() {
+  const out = {text: document.body.innerText.slice(0, 3000), images: {}, others: {}};
+  for (const [path, entry] of Object.entries(results)) {
+    if (!String(entry.mime_type).startsWith('image/')) { out.others[path] = entry.mime_type; continue; }
+    app.setView({content: 'img', contentPath: entry.data_uri, resultPath: path});
+    await new Promise(r => setTimeout(r, 500));
+    const img = [...document.querySelectorAll('img')].find(i => i.getAttribute('src') === entry.data_uri);
+    out.images[path] = img ? {complete: img.complete, width: img.naturalWidth, height: img.naturalHeight,
+                              shown: img.getBoundingClientRect().width, caption: entry.caption} : null;
+  }
+  const pre = document.createElement('pre'); pre.id = 'hetstack-check'; pre.textContent = JSON.stringify(out);
+  document.body.appendChild(pre);
+}
+</script>"""
+
+
+def test_html_report_shows_every_plot_in_a_browser(workdir):
+    chromium = find_chromium()
+    if chromium is None:
+        if os.environ.get("CI"):
+            pytest.fail("chromium is not installed (CI: .ci/run installs it with apt-get)")
+        pytest.skip("chromium is not installed (apt-get install -y chromium); this test opens the HTML report in it")
+    snakemake(workdir, "plots", "--report", str(workdir / "report.html"))
+    page = (workdir / "report.html").read_text()
+    cut = page.rfind("</body>")
+    (workdir / "check.html").write_text(page[:cut] + HARNESS + page[cut:])
+    with tempfile.TemporaryDirectory() as profile:
+        result = subprocess.run([chromium, "--headless", "--no-sandbox", "--disable-gpu", "--no-first-run",
+                                 "--disable-background-networking", "--disable-component-update", "--disable-sync",
+                                 f"--user-data-dir={profile}", "--virtual-time-budget=30000", "--dump-dom",
+                                 (workdir / "check.html").as_uri()], capture_output=True, text=True, timeout=180)
+    start = result.stdout.find('<pre id="hetstack-check">')
+    end = result.stdout.find("</pre>", max(start, 0))
+    assert start >= 0, f"the report app did not run its check:\n{result.stderr[-2000:]}"
+    import html
+
+    check = json.loads(html.unescape(result.stdout[start + len('<pre id="hetstack-check">'):end]))
+    assert "hetstack" in check["text"]  # the workflow description rendered by the app
+    plots = {f"results/SYN_h5/plots/meta_ridge/{name}.svg" for name in
+             ("scores", "reliability", "equity", "weights", "oof_folds")}
+    assert set(check["images"]) == plots
+    for path, img in check["images"].items():
+        assert img and img["complete"] and img["width"] > 200 and img["height"] > 200 and img["shown"] > 100, path
+        assert img["caption"].startswith("<p>") and len(img["caption"]) > 100, path  # the rendered caption
+    assert check["others"] == {"results/SYN_h5/plots/meta_ridge/scores.html": "text/html"}

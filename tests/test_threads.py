@@ -1,0 +1,105 @@
+"""A job given k CPUs runs its model with k threads: the rule's threads reach TrainSettings.threads,
+every library is told exactly that number, and torch uses it during the fit (no oversubscription)."""
+
+import json
+import subprocess
+import sys
+from pathlib import Path
+from types import SimpleNamespace
+
+import numpy as np
+import pytest
+import yaml
+
+from hetstack.models import get_spec
+
+REPO = Path(__file__).resolve().parents[1]
+THREADS = 2
+
+
+@pytest.fixture(scope="module")
+def tabular():
+    rng = np.random.default_rng(0)
+    X = rng.normal(size=(600, 8)).astype(np.float32)
+    y = np.where(X[:, 0] > 0.5, 1, np.where(X[:, 0] < -0.5, -1, 0))
+    return X[:450], y[:450], X[450:], y[450:]
+
+
+def fit(name, params, data):
+    X, y, Xv, yv = data
+    model = get_spec(name).cls(params, seed=0, threads=THREADS)
+    model.fit(X, y, Xv, yv)
+    return model
+
+
+def test_catboost_is_told_the_job_threads(tabular):
+    model = fit("catboost", {"iterations": 20, "depth": 3}, tabular)
+    assert model.model.get_params()["thread_count"] == THREADS
+
+
+def test_lightgbm_is_told_the_job_threads(tabular):
+    model = fit("lightgbm", {"num_boost_round": 20, "num_leaves": 7, "min_data_in_leaf": 5}, tabular)
+    assert model.booster.params["num_threads"] == THREADS
+
+
+def test_xgboost_is_told_the_job_threads(tabular):
+    model = fit("xgboost", {"num_boost_round": 20, "max_depth": 3}, tabular)
+    config = json.loads(model.booster.save_config())
+    assert int(config["learner"]["generic_param"]["nthread"]) == THREADS
+
+
+@pytest.mark.parametrize("name", ["tcn", "patchtst"])
+def test_torch_runs_the_fit_with_the_job_threads(name, monkeypatch):
+    import torch
+
+    import hetstack.nn.training as training
+
+    seen = []
+    real_fit = training.fit_network
+
+    def spy(*args, **kwargs):
+        seen.append(torch.get_num_threads())
+        result = real_fit(*args, **kwargs)
+        seen.append(torch.get_num_threads())
+        return result
+
+    monkeypatch.setattr(training, "fit_network", spy)
+    spec = get_spec(name)
+    rng = np.random.default_rng(0)
+    shape = (120, 16, 6) if spec.input_kind != "multires" else (120, 2, 16, 4)
+    X = rng.normal(size=shape).astype(np.float32)
+    y = rng.integers(-1, 2, size=120)
+    before = torch.get_num_threads()
+    try:
+        model = spec.cls({"epochs": 1, "batch_size": 64}, seed=0, threads=THREADS)
+        model.fit(X[:90], y[:90], X[90:], y[90:])
+        assert seen == [THREADS, THREADS]
+        torch.set_num_threads(7)  # prediction sets it again
+        model.predict(X[90:])
+        assert torch.get_num_threads() == THREADS
+    finally:
+        torch.set_num_threads(before)
+
+
+def test_rule_threads_become_train_settings_threads():
+    from hetstack.workflow import train_settings
+
+    params = SimpleNamespace(model_params={}, seed=1, val_split=0.15, purge_bars=5, embargo_bars=5,
+                             use_sample_weights=True, adapters={}, device="cpu")
+    settings = train_settings(SimpleNamespace(params=params, threads=3))
+    assert settings.threads == 3
+
+
+@pytest.mark.integration
+def test_fold_job_gets_threads_fit_from_the_rule(tmp_path):
+    """threads.fit: 2 with --cores 2: the lightgbm fold job runs with 2 threads, the ridge one with 1."""
+    from test_workflow import TINY
+
+    (tmp_path / "tiny.yaml").write_text(yaml.safe_dump({**TINY, "threads": {"fit": THREADS}}))
+    cmd = [sys.executable, "-m", "snakemake", "--snakefile", str(REPO / "Snakefile"), "--directory", str(tmp_path),
+           "--configfile", str(tmp_path / "tiny.yaml"), "--cores", str(THREADS),
+           "results/SYN_h5/oof/lightgbm/fold0.parquet", "results/SYN_h5/oof/ridge/fold0.parquet"]
+    result = subprocess.run(cmd, capture_output=True, text=True, timeout=900)
+    assert result.returncode == 0, result.stderr[-4000:]
+    assert f"threads {THREADS}" in (tmp_path / "logs/oof_fold/SYN_h5/lightgbm/fold0.log").read_text()
+    assert "threads 1" in (tmp_path / "logs/oof_fold/SYN_h5/ridge/fold0.log").read_text()
