@@ -203,9 +203,10 @@ def _types(schema: dict) -> list[str]:
 
 
 def _boolean(text: str) -> bool:
+    # only YAML's own spelling: a quoted "yes" in a config file stays a (refused) string
     lowered = text.strip().lower()
-    if lowered in ("true", "yes", "on"):
+    if lowered == "true":
         return True
-    if lowered in ("false", "no", "off"):
+    if lowered == "false":
         return False
     raise ValueError(text)
