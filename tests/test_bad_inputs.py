@@ -7,15 +7,14 @@ problems found at labelling time, and a dry run (`-n`) for config errors (refuse
 """
 
 import subprocess
-import sys
 from pathlib import Path
 
 import numpy as np
 import pandas as pd
 import pytest
 import yaml
+from snakemake_cmd import REPO, snakemake_command
 
-REPO = Path(__file__).resolve().parents[1]
 pytestmark = pytest.mark.integration
 
 BASE_CONFIG = {
@@ -131,8 +130,7 @@ PARSE_CASES = [
 
 def run(workdir: Path, config: dict, *args: str) -> subprocess.CompletedProcess:
     (workdir / "tiny.yaml").write_text(yaml.safe_dump(config))
-    cmd = [sys.executable, "-m", "snakemake", "--snakefile", str(REPO / "Snakefile"), "--directory", str(workdir),
-           "--configfile", str(workdir / "tiny.yaml"), "--cores", "1", *args]
+    cmd = snakemake_command(workdir, "--cores", "1", *args)
     return subprocess.run(cmd, capture_output=True, text=True, timeout=600)
 
 

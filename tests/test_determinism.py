@@ -4,13 +4,12 @@ boosting and neural jobs get 2 threads). One tree base (LightGBM) and one neural
 
 import hashlib
 import subprocess
-import sys
 from pathlib import Path
 
 import pytest
 import yaml
+from snakemake_cmd import snakemake_command
 
-REPO = Path(__file__).resolve().parents[1]
 pytestmark = pytest.mark.integration
 
 CONFIG = {
@@ -33,9 +32,7 @@ COMPARED = ("oof/**/*.parquet", "meta_matrix.parquet", "test/*.parquet", "predic
 def run_workflow(workdir: Path, cores: int) -> dict[str, str]:
     workdir.mkdir()
     (workdir / "tiny.yaml").write_text(yaml.safe_dump(CONFIG))
-    cmd = [sys.executable, "-m", "snakemake", "--snakefile", str(REPO / "Snakefile"), "--directory", str(workdir),
-           "--configfile", str(workdir / "tiny.yaml"), "--cores", str(cores),
-           "results/SYN_h5/meta_ridge_report.json"]
+    cmd = snakemake_command(workdir, "--cores", str(cores), "results/SYN_h5/meta_ridge_report.json")
     result = subprocess.run(cmd, capture_output=True, text=True, timeout=900)
     assert result.returncode == 0, result.stderr[-5000:]
     run = workdir / "results/SYN_h5"

@@ -7,15 +7,14 @@ import json
 import os
 import signal
 import subprocess
-import sys
 import time
 from base64 import urlsafe_b64decode
 from pathlib import Path
 
 import pytest
 import yaml
+from snakemake_cmd import snakemake_command
 
-REPO = Path(__file__).resolve().parents[1]
 pytestmark = pytest.mark.integration
 
 CONFIG = {
@@ -34,8 +33,7 @@ STEP_TIMEOUT = 600  # seconds a run may take before the test gives up (never ass
 
 
 def command(workdir: Path) -> list[str]:
-    return [sys.executable, "-m", "snakemake", "--snakefile", str(REPO / "Snakefile"), "--directory", str(workdir),
-            "--configfile", str(workdir / "tiny.yaml"), "--cores", "2", "--rerun-incomplete", TARGET]
+    return snakemake_command(workdir, "--cores", "2", "--rerun-incomplete", TARGET)
 
 
 def setup(workdir: Path) -> None:

@@ -15,8 +15,8 @@ import pytest
 import yaml
 
 from hetstack.stacking import PROB_COLUMNS
+from snakemake_cmd import REPO, snakemake_command
 
-REPO = Path(__file__).resolve().parents[1]
 pytestmark = pytest.mark.integration
 
 CONFIG = {
@@ -34,8 +34,7 @@ CONFIG = {
 
 
 def snakemake(workdir: Path, *args: str) -> subprocess.CompletedProcess:
-    cmd = [sys.executable, "-m", "snakemake", "--snakefile", str(REPO / "Snakefile"), "--directory", str(workdir),
-           "--configfile", str(workdir / "tiny.yaml"), "--cores", "2", *args]
+    cmd = snakemake_command(workdir, "--cores", "2", *args)
     result = subprocess.run(cmd, capture_output=True, text=True, timeout=900)
     if result.returncode != 0:
         raise AssertionError(f"snakemake {' '.join(args)} failed:\n{result.stdout[-3000:]}\n{result.stderr[-6000:]}")

@@ -18,8 +18,8 @@ import pytest
 import yaml
 
 from test_workflow import TINY
+from snakemake_cmd import REPO, snakemake_command
 
-REPO = Path(__file__).resolve().parents[1]
 pytestmark = pytest.mark.integration
 
 # 10 sbatch jobs (bars, features, labels, 2 bases x 2 folds, fit_meta, 2 retrains) + the local rules
@@ -59,8 +59,7 @@ def cluster():
 
 
 def snakemake_cmd(workdir: Path, *args: str) -> list[str]:
-    return [sys.executable, "-m", "snakemake", "--snakefile", str(REPO / "Snakefile"), "--directory", str(workdir),
-            "--configfile", str(workdir / "tiny.yaml"), *args, TARGET]
+    return snakemake_command(workdir, *args, TARGET)
 
 
 @pytest.fixture(scope="module")

@@ -3,8 +3,6 @@ every library is told exactly that number, and torch uses it during the fit (no 
 
 import json
 import subprocess
-import sys
-from pathlib import Path
 from types import SimpleNamespace
 
 import numpy as np
@@ -12,8 +10,8 @@ import pytest
 import yaml
 
 from hetstack.models import get_spec
+from snakemake_cmd import snakemake_command
 
-REPO = Path(__file__).resolve().parents[1]
 THREADS = 2
 
 
@@ -96,9 +94,8 @@ def test_fold_job_gets_threads_fit_from_the_rule(tmp_path):
     from test_workflow import TINY
 
     (tmp_path / "tiny.yaml").write_text(yaml.safe_dump({**TINY, "threads": {"fit": THREADS}}))
-    cmd = [sys.executable, "-m", "snakemake", "--snakefile", str(REPO / "Snakefile"), "--directory", str(tmp_path),
-           "--configfile", str(tmp_path / "tiny.yaml"), "--cores", str(THREADS),
-           "results/SYN_h5/oof/lightgbm/fold0.parquet", "results/SYN_h5/oof/ridge/fold0.parquet"]
+    cmd = snakemake_command(tmp_path, "--cores", str(THREADS),
+                            "results/SYN_h5/oof/lightgbm/fold0.parquet", "results/SYN_h5/oof/ridge/fold0.parquet")
     result = subprocess.run(cmd, capture_output=True, text=True, timeout=900)
     assert result.returncode == 0, result.stderr[-4000:]
     assert f"threads {THREADS}" in (tmp_path / "logs/oof_fold/SYN_h5/lightgbm/fold0.log").read_text()

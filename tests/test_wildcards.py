@@ -2,15 +2,14 @@
 non-canonical number never matches a rule by accident; a dry run refuses it with MissingRuleException."""
 
 import subprocess
-import sys
 from pathlib import Path
 
 import pytest
 import yaml
 
 from test_workflow import TINY
+from snakemake_cmd import snakemake_command
 
-REPO = Path(__file__).resolve().parents[1]
 pytestmark = pytest.mark.integration
 
 
@@ -22,8 +21,7 @@ def workdir(tmp_path_factory):
 
 
 def dry_run(workdir: Path, target: str) -> subprocess.CompletedProcess:
-    cmd = [sys.executable, "-m", "snakemake", "--dry-run", "--snakefile", str(REPO / "Snakefile"), "--directory",
-           str(workdir), "--configfile", str(workdir / "tiny.yaml"), "--cores", "1", target]
+    cmd = snakemake_command(workdir, "--dry-run", "--cores", "1", target)
     return subprocess.run(cmd, capture_output=True, text=True, timeout=300)
 
 
