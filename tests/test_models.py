@@ -1,10 +1,17 @@
+import pickle
+
 import numpy as np
 import pytest
 
 from hetstack.models import get_spec, load_model
 
-BASES = ["catboost", "lightgbm", "ridge"]
-FAST = {"catboost": {"iterations": 150}, "lightgbm": {"num_boost_round": 150}, "ridge": {}}
+BASES = ["catboost", "lightgbm", "xgboost", "ridge", "logistic", "random_forest", "svm"]
+FAST = {"catboost": {"iterations": 150}, "lightgbm": {"num_boost_round": 150}, "xgboost": {"num_boost_round": 150},
+        "ridge": {}, "logistic": {}, "random_forest": {"n_estimators": 100}, "svm": {}}
+
+
+def _chance(y):
+    return max(np.mean(y == c) for c in (-1, 0, 1))
 
 
 @pytest.mark.parametrize("name", BASES)
@@ -14,25 +21,33 @@ def test_base_learns_a_planted_rule_and_outputs_valid_probabilities(name, easy_p
     metrics = model.fit(X, y, Xv, yv)
     out = model.predict(Xt)
     assert out.probabilities.shape == (len(Xt), 3)
+    assert (out.probabilities >= 0).all()
     np.testing.assert_allclose(out.probabilities.sum(axis=1), 1.0, atol=1e-9)
     assert set(np.unique(out.predictions)) <= {-1, 0, 1}
     np.testing.assert_array_equal(out.confidence, out.probabilities.max(axis=1))
-    chance = max(np.mean(yt == c) for c in (-1, 0, 1))
-    assert np.mean(out.predictions == yt) > chance + 0.2
+    assert np.mean(out.predictions == yt) > _chance(yt) + 0.2
     assert metrics.n_train == len(X) and metrics.n_val == len(Xv)
-    assert metrics.val_accuracy is not None and metrics.val_accuracy > chance
+    assert metrics.val_accuracy is not None and metrics.val_accuracy > _chance(yv)
 
 
 @pytest.mark.parametrize("name", BASES)
-def test_save_load_gives_identical_probabilities(name, easy_problem, tmp_path):
+def test_save_load_gives_identical_probabilities_without_pickle(name, easy_problem, tmp_path, monkeypatch):
     X, y, Xv, yv, Xt, _ = easy_problem
     model = get_spec(name).cls(FAST[name], seed=3, threads=1)
     model.fit(X, y, Xv, yv)
     model.save(tmp_path / name)
+    files = [p for p in (tmp_path / name).rglob("*") if p.is_file()]
+    assert not [p for p in files if p.suffix in (".pkl", ".pickle", ".joblib")]
+    assert not [p for p in files if p.read_bytes()[:1] == b"\x80"]  # no pickle stream (protocol >= 2)
+
+    def forbidden(*args, **kwargs):
+        raise AssertionError("loading a model must never unpickle")
+
+    for fn in ("load", "loads", "Unpickler"):
+        monkeypatch.setattr(pickle, fn, forbidden)
     loaded = load_model(tmp_path / name)
     assert type(loaded) is type(model)
     np.testing.assert_array_equal(loaded.predict(Xt).probabilities, model.predict(Xt).probabilities)
-    assert not list((tmp_path / name).glob("*.pkl"))
 
 
 @pytest.mark.parametrize("name", BASES)

@@ -1,7 +1,7 @@
+"""Model-specific checks of the xgboost, random forest, logistic and SVM bases (the checks every
+base shares are in test_models.py)."""
+
 import json
-import pickle
-import subprocess
-import sys
 import tracemalloc
 
 import numpy as np
@@ -10,71 +10,9 @@ import pytest
 from hetstack.models import get_spec, load_model
 from hetstack.models.base import softmax
 
-BASES = ["xgboost", "random_forest", "logistic", "svm"]
-FAST = {"xgboost": {"num_boost_round": 150}, "random_forest": {"n_estimators": 100}, "logistic": {}, "svm": {}}
-
 
 def _chance(y):
     return max(np.mean(y == c) for c in (-1, 0, 1))
-
-
-@pytest.mark.parametrize("name", BASES)
-def test_base_learns_a_planted_rule_and_outputs_valid_probabilities(name, easy_problem):
-    X, y, Xv, yv, Xt, yt = easy_problem
-    model = get_spec(name).cls(FAST[name], seed=1, threads=1)
-    metrics = model.fit(X, y, Xv, yv)
-    out = model.predict(Xt)
-    assert out.probabilities.shape == (len(Xt), 3)
-    assert (out.probabilities >= 0).all()
-    np.testing.assert_allclose(out.probabilities.sum(axis=1), 1.0, atol=1e-9)
-    assert set(np.unique(out.predictions)) <= {-1, 0, 1}
-    np.testing.assert_array_equal(out.confidence, out.probabilities.max(axis=1))
-    assert np.mean(out.predictions == yt) > _chance(yt) + 0.2
-    assert metrics.n_train == len(X) and metrics.n_val == len(Xv)
-    assert metrics.val_accuracy is not None and metrics.val_accuracy > _chance(yv)
-
-
-@pytest.mark.parametrize("name", BASES)
-def test_save_load_gives_identical_probabilities_without_pickle(name, easy_problem, tmp_path, monkeypatch):
-    X, y, Xv, yv, Xt, _ = easy_problem
-    model = get_spec(name).cls(FAST[name], seed=3, threads=1)
-    model.fit(X, y, Xv, yv)
-    model.save(tmp_path / name)
-    files = [p for p in (tmp_path / name).rglob("*") if p.is_file()]
-    assert not [p for p in files if p.suffix in (".pkl", ".pickle", ".joblib")]
-    assert not [p for p in files if p.read_bytes()[:1] == b"\x80"]  # no pickle stream (protocol >= 2)
-
-    def forbidden(*args, **kwargs):
-        raise AssertionError("loading a model must never unpickle")
-
-    for fn in ("load", "loads", "Unpickler"):
-        monkeypatch.setattr(pickle, fn, forbidden)
-    loaded = load_model(tmp_path / name)
-    assert type(loaded) is type(model)
-    np.testing.assert_array_equal(loaded.predict(Xt).probabilities, model.predict(Xt).probabilities)
-
-
-@pytest.mark.parametrize("name", BASES)
-def test_same_seed_same_probabilities(name, easy_problem):
-    X, y, Xv, yv, Xt, _ = easy_problem
-    runs = []
-    for _ in range(2):
-        model = get_spec(name).cls(FAST[name], seed=7, threads=1)
-        model.fit(X, y, Xv, yv)
-        runs.append(model.predict(Xt).probabilities)
-    np.testing.assert_array_equal(runs[0], runs[1])
-
-
-@pytest.mark.parametrize("name", BASES)
-def test_a_class_absent_from_training_keeps_three_columns(name, easy_problem):
-    X, y, Xv, yv, Xt, _ = easy_problem
-    keep, keep_v = y != 0, yv != 0
-    model = get_spec(name).cls(FAST[name], seed=0, threads=1)
-    model.fit(X[keep], y[keep], Xv[keep_v], yv[keep_v])
-    proba = model.predict(Xt).probabilities
-    assert proba.shape == (len(Xt), 3)
-    assert proba[:, 1].max() < 0.05  # the flat class was never seen
-    assert set(np.unique(model.predict(Xt).predictions)) <= {-1, 1}
 
 
 def test_threads_reach_the_libraries(easy_problem, tmp_path):
@@ -86,14 +24,6 @@ def test_threads_reach_the_libraries(easy_problem, tmp_path):
     loaded = load_model(tmp_path / "xgb", threads=2)
     assert json.loads(loaded.booster.save_config())["learner"]["generic_param"]["nthread"] == "2"
     assert get_spec("random_forest").cls({}, threads=2)._classifier().get_params()["n_jobs"] == 2
-
-
-def test_importing_the_models_imports_neither_xgboost_nor_sklearn():
-    code = ("import sys; import hetstack.models; "
-            "heavy = [m for m in ('xgboost', 'sklearn', 'scipy') if m in sys.modules]; "
-            "print(heavy); sys.exit(1 if heavy else 0)")
-    result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True)
-    assert result.returncode == 0, result.stdout + result.stderr
 
 
 def test_xgboost_stops_early_on_the_validation_slice_and_keeps_every_round_without_one(easy_problem):
