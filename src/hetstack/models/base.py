@@ -186,3 +186,53 @@ def load_model(path: str | Path, threads: int = 1) -> BaseModel:
 
     header = json.loads((Path(path) / "model.json").read_text())
     return get_spec(header["name"], where=str(path)).cls.load(path, threads=threads)
+
+
+class StandardizedLinearModel(BaseModel):
+    """Linear scores on weighted-standardized columns, computed in numpy so that a fitted and a
+    loaded model run the same code. Subclasses fit the sklearn estimator and add their own state."""
+
+    state_file = ""  # JSON holding mean, scale, coef, intercept and the subclass's extra state
+
+    def _fit_standardized(self, Z: np.ndarray, y: np.ndarray, sample_weight):
+        """Fit and return an sklearn linear classifier on the standardized rows Z."""
+        raise NotImplementedError
+
+    def _after_fit(self, estimator, X, y, X_val, y_val, sample_weight) -> None:
+        """Extra state after coef_/intercept_ are set (e.g. a calibration temperature)."""
+
+    def _extra_state(self) -> dict[str, Any]:
+        return {}
+
+    def _set_extra_state(self, state: dict[str, Any]) -> None:
+        pass
+
+    def _decision(self, X) -> np.ndarray:
+        Z = (np.asarray(X, dtype=np.float64) - self.mean_) / self.scale_
+        return Z @ self.coef_.T + self.intercept_
+
+    def _fit(self, X, y, X_val, y_val, sample_weight):
+        from threadpoolctl import threadpool_limits
+
+        X = np.asarray(X, dtype=np.float64)
+        self.mean_, self.scale_ = weighted_standardizer(X, sample_weight)
+        with threadpool_limits(limits=self.threads):
+            estimator = self._fit_standardized((X - self.mean_) / self.scale_, y, sample_weight)
+        self.coef_, self.intercept_ = full_class_rows(estimator.classes_, estimator.coef_, estimator.intercept_,
+                                                      X.shape[1])
+        self._after_fit(estimator, X, y, X_val, y_val, sample_weight)
+        return None
+
+    def _save(self, path: Path) -> None:
+        from hetstack.io import write_json
+
+        write_json(path / self.state_file, {"mean": self.mean_, "scale": self.scale_, "coef": self.coef_,
+                                            "intercept": self.intercept_, **self._extra_state()})
+
+    def _load(self, path: Path) -> None:
+        from hetstack.io import read_json
+
+        state = read_json(path / self.state_file)
+        self.mean_, self.scale_ = np.array(state["mean"]), np.array(state["scale"])
+        self.coef_, self.intercept_ = np.array(state["coef"]), np.array(state["intercept"])
+        self._set_extra_state(state)
