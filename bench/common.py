@@ -1,0 +1,112 @@
+"""What every benchmark script shares: running the real workflow in a scratch folder, reading
+Snakemake's benchmark files, describing the machine, fitting growth exponents, printing tables.
+
+Benchmarks are scripts, not tests: they print a table and write JSON to bench/out/ (git-ignored).
+"""
+
+from __future__ import annotations
+
+import csv
+import json
+import os
+import platform
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import numpy as np
+import yaml
+
+REPO = Path(__file__).resolve().parents[1]
+OUT_DIR = REPO / "bench" / "out"
+
+
+def snakemake_command(workdir: Path, *args: str) -> list[str]:
+    """The real `snakemake` on this repository's Snakefile, run in `workdir` with its bench.yaml."""
+    return [sys.executable, "-m", "snakemake", "--snakefile", str(REPO / "Snakefile"), "--directory", str(workdir),
+            "--configfile", str(workdir / "bench.yaml"), *args]
+
+
+def run_workflow(workdir: Path, config: dict, targets: list[str], cores: int, *extra: str) -> float:
+    """Write `config` to workdir/bench.yaml, run snakemake on `targets`; wall seconds. Exits on failure."""
+    workdir.mkdir(parents=True, exist_ok=True)
+    (workdir / "bench.yaml").write_text(yaml.safe_dump(config, sort_keys=False))
+    cmd = snakemake_command(workdir, "--cores", str(cores), *extra, *targets)
+    log = workdir / f"snakemake-{int(time.time() * 1000)}.log"
+    start = time.perf_counter()
+    with open(log, "w") as out:
+        result = subprocess.run(cmd, stdout=out, stderr=subprocess.STDOUT)
+    wall = time.perf_counter() - start
+    if result.returncode != 0:
+        sys.exit(f"workflow failed (rc {result.returncode}): {' '.join(cmd)}\n{log.read_text()[-4000:]}")
+    return wall
+
+
+def read_benchmarks(workdir: Path) -> list[dict]:
+    """One row per job benchmark file: rule, job (path under the rule), seconds, max_rss_mb, cpu_time."""
+    rows = []
+    root = workdir / "benchmarks"
+    for path in sorted(root.rglob("*.tsv")):
+        with open(path) as fh:
+            record = next(csv.DictReader(fh, delimiter="\t"))
+        rel = path.relative_to(root)
+        rows.append({"rule": rel.parts[0], "job": str(Path(*rel.parts[1:]).with_suffix("")),
+                     "s": float(record["s"]), "max_rss_mb": _number(record["max_rss"]),
+                     "cpu_time": _number(record.get("cpu_time", "NA"))})
+    return rows
+
+
+def _number(text: str) -> float:
+    try:
+        return float(text)
+    except (TypeError, ValueError):
+        return float("nan")  # psutil could not measure (e.g. a job too short to sample)
+
+
+def machine() -> dict:
+    """What the figures were measured on."""
+    cpu = platform.processor() or "unknown CPU"
+    try:
+        for line in Path("/proc/cpuinfo").read_text().splitlines():
+            if line.startswith("model name"):
+                cpu = line.split(":", 1)[1].strip()
+                break
+    except OSError:
+        pass
+    try:
+        mem_gib = os.sysconf("SC_PAGE_SIZE") * os.sysconf("SC_PHYS_PAGES") / 2**30
+    except (ValueError, OSError):
+        mem_gib = float("nan")
+    return {"cpu": cpu, "cores": os.cpu_count(), "memory_gib": round(mem_gib, 1),
+            "python": platform.python_version(), "platform": platform.platform()}
+
+
+def fit_exponent(sizes, values) -> float:
+    """b of values ~ a * sizes**b, by least squares on logs."""
+    return float(np.polyfit(np.log(np.asarray(sizes, float)), np.log(np.asarray(values, float)), 1)[0])
+
+
+def print_table(rows: list[dict], columns: list[str], title: str = "") -> None:
+    """A plain fixed-width table (what the README copies)."""
+    def show(value):
+        if isinstance(value, float):
+            return f"{value:.4f}" if abs(value) < 10 else f"{value:.1f}"
+        return str(value)
+
+    cells = [[show(row.get(c, "")) for c in columns] for row in rows]
+    widths = [max(len(c), *(len(r[i]) for r in cells)) if cells else len(c) for i, c in enumerate(columns)]
+    if title:
+        print(f"\n{title}")
+    print("  ".join(c.ljust(w) for c, w in zip(columns, widths)))
+    for r in cells:
+        print("  ".join(v.ljust(w) for v, w in zip(r, widths)))
+
+
+def write_result(name: str, data: dict) -> Path:
+    """bench/out/{name}.json, with the machine it was measured on."""
+    OUT_DIR.mkdir(parents=True, exist_ok=True)
+    path = OUT_DIR / f"{name}.json"
+    path.write_text(json.dumps({"machine": machine(), **data}, indent=2, default=float) + "\n")
+    print(f"\nwrote {path}")
+    return path
