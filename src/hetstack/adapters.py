@@ -6,8 +6,8 @@ Every adapter indexes by sample id (= bar position), so all bases see the same s
 - multires  4D (N, TF, T, 4): for each timeframe tf, the last T tf-bars (OHLC) that have closed
   at or before the sample's bar, as log ratios to the sample's close.
 
-Sequence and multires sets are lazy: a window is a view over a memory-mapped array and only a
-batch is ever copied (`batch(positions)`), never the whole (N, T, F) tensor.
+Sequence and multires sets are lazy: they hold the memory-mapped array and the sample ids, and only
+a batch of windows is ever copied out (`batch(positions)`), never the whole (N, T, F) tensor.
 """
 
 from __future__ import annotations
@@ -15,7 +15,6 @@ from __future__ import annotations
 from pathlib import Path
 
 import numpy as np
-from numpy.lib.stride_tricks import sliding_window_view
 
 from hetstack.io import load_npy
 
@@ -38,17 +37,18 @@ class WindowSet:
         self.sample_ids = np.asarray(sample_ids, dtype=np.int64)
         if len(self.sample_ids) and self.sample_ids.min() < seq_len - 1:
             raise ValueError(f"sample {self.sample_ids.min()} has fewer than seq_len={seq_len} bars of history")
-        # (n_bars - T + 1, F, T) view: no copy
-        self._windows = sliding_window_view(features, seq_len, axis=0)
+        self.features = features
         self.seq_len = seq_len
+        self._steps = np.arange(-seq_len + 1, 1, dtype=np.int64)  # offsets of a window's rows, oldest first
         self.shape = (len(self.sample_ids), seq_len, features.shape[1])
 
     def __len__(self) -> int:
         return len(self.sample_ids)
 
     def batch(self, positions: np.ndarray) -> np.ndarray:
-        starts = self.sample_ids[np.asarray(positions, dtype=np.int64)] - self.seq_len + 1
-        return np.ascontiguousarray(self._windows[starts].transpose(0, 2, 1))
+        """(B, T, F) float32, gathered from the map in one copy."""
+        ends = self.sample_ids[np.asarray(positions, dtype=np.int64)]
+        return self.features[ends[:, None] + self._steps[None, :]]
 
 
 class SequenceAdapter:

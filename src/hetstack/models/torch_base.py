@@ -72,7 +72,7 @@ class TorchModel(BaseModel):
         from hetstack.nn.training import predict_logits
 
         torch.set_num_threads(self.threads)
-        logits = predict_logits(self.network_, X, int(self.params["batch_size"]) * 4, torch.device("cpu"))
+        logits = predict_logits(self.network_, X, int(self.params["batch_size"]), torch.device("cpu"))
         return softmax(logits + self.logit_offset_)
 
     def _save(self, path: Path) -> None:

@@ -62,14 +62,28 @@ def take(X, positions: np.ndarray) -> np.ndarray:
     return np.asarray(X[positions])
 
 
-def channel_statistics(X, rng: np.random.Generator, max_samples: int = 2048) -> tuple[np.ndarray, np.ndarray]:
-    """Mean and std per channel (see statistics_shape) over a seeded subsample of the training samples."""
+def channel_statistics(X, rng: np.random.Generator, max_samples: int = 2048,
+                       chunk: int = 256) -> tuple[np.ndarray, np.ndarray]:
+    """Mean and std per channel (see statistics_shape) over a seeded subsample of the training samples.
+
+    Accumulated chunk by chunk (shifted by the first chunk's mean for accuracy), so the job never
+    holds more than `chunk` windows in float64.
+    """
     n = len(X)
     positions = np.sort(rng.choice(n, size=min(n, max_samples), replace=False))
-    sample = take(X, positions).astype(np.float64)
-    axes = (0,) if sample.ndim == 2 else (0, sample.ndim - 2)
-    mean, std = sample.mean(axis=axes, keepdims=True)[0], sample.std(axis=axes, keepdims=True)[0]
-    return mean, np.where(std > 1e-8, std, 1.0)
+    count, shift, total, total_sq = 0, None, 0.0, 0.0
+    for start in range(0, len(positions), chunk):
+        part = take(X, positions[start:start + chunk]).astype(np.float64)
+        axes = (0,) if part.ndim == 2 else (0, part.ndim - 2)
+        if shift is None:
+            shift = part.mean(axis=axes, keepdims=True)
+        centred = part - shift
+        total = total + centred.sum(axis=axes, keepdims=True)
+        total_sq = total_sq + (centred ** 2).sum(axis=axes, keepdims=True)
+        count += int(np.prod([part.shape[a] for a in axes]))
+    mean_shifted = total / count
+    std = np.sqrt(np.maximum(total_sq / count - mean_shifted ** 2, 0.0))[0]
+    return (shift + mean_shifted)[0], np.where(std > 1e-8, std, 1.0)
 
 
 @dataclass
