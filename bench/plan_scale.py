@@ -11,6 +11,7 @@ files, so every symbol is planned on the synthetic market; nothing is built. Tar
 from __future__ import annotations
 
 import argparse
+import re
 import resource
 import subprocess
 import sys
@@ -19,6 +20,9 @@ import time
 from pathlib import Path
 
 import yaml
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+from common import print_table, write_result  # noqa: E402
 
 REPO = Path(__file__).resolve().parents[1]
 BASES = ["catboost", "ridge", "tcn", "patchtst"]  # one per family, 2D, 3D and 4D inputs
@@ -46,6 +50,7 @@ rule all:
         expand("results/{{symbol}}_h{{horizon}}/{meta}_report.json", symbol=SYMBOLS, horizon=HORIZONS),
         expand("results/{{symbol}}_h{{horizon}}/oof/{{base}}/fold{{fold}}.parquet", symbol=SYMBOLS, horizon=HORIZONS, base=BASES, fold=range(N_FOLDS)),
         expand("results/{{symbol}}_h{{horizon}}/test/{{base}}.parquet", symbol=SYMBOLS, horizon=HORIZONS, base=BASES),
+        expand("results/{{symbol}}_h{{horizon}}/run_settings.json", symbol=SYMBOLS, horizon=HORIZONS),
 
 rule bars:
     output: "results/{{symbol}}/bars.parquet"
@@ -90,6 +95,11 @@ rule retrain_base:
             "results/{{symbol}}_h{{horizon}}/test/{{base}}.parquet"
     shell: "touch {{output}}"
 
+rule run_settings:
+    input: "results/{{symbol}}/features.json", "results/{{symbol}}_h{{horizon}}/splits.json"
+    output: "results/{{symbol}}_h{{horizon}}/run_settings.json"
+    shell: "touch {{output}}"
+
 rule report:
     input: "results/{{symbol}}_h{{horizon}}/models/meta/{{meta}}",
            lambda wc: expand("results/{{symbol}}_h{{horizon}}/test/{{base}}.parquet", base=BASES, **wc),
@@ -108,6 +118,31 @@ for out in snakemake.output:  # noqa: F821
     path = Path(out)
     path.mkdir(parents=True, exist_ok=True) if not path.suffix else (path.parent.mkdir(parents=True, exist_ok=True), path.touch())
 """
+
+
+ENV_YAML = "channels: [conda-forge]\ndependencies: [python=3.11]\n"
+
+
+def with_directives(snakefile: str) -> str:
+    """The bare DAG with what every hetstack rule declares, as constants: log, benchmark, conda,
+    threads, resources, params and a `script:`. What hetstack adds beyond this is its own cost."""
+    def rewrite(match: re.Match) -> str:
+        name, body = match.group(1), match.group(2)
+        if "touch {output}" not in body and "mkdir -p {output}" not in body:
+            return match.group(0)
+        first_output = re.search(r'output:[^"]*"results/([^"]+)"', body).group(1)
+        stem = first_output.rsplit(".", 1)[0] if "." in first_output.rsplit("/", 1)[-1] else first_output
+        directives = (f'    log: "logs/{name}/{stem}.log"\n'
+                      f'    benchmark: "benchmarks/{name}/{stem}.tsv"\n'
+                      '    conda: "env.yaml"\n'
+                      '    threads: 1\n'
+                      '    resources: mem_mb=2048\n'
+                      '    params: seed=42, settings={"purge_bars": 60, "embargo_bars": 1440}\n'
+                      '    script: "touch.py"\n')
+        body = re.sub(r'    (shell: "touch \{output\}"|shell: "mkdir -p \{output\}")\n', directives, body)
+        return f"rule {name}:{body}"
+
+    return re.sub(r"rule (\w+):(.*?)(?=\nrule |\Z)", rewrite, snakefile, flags=re.S)
 
 
 def dry_run(cmd: list[str], cwd: Path, log: Path) -> tuple[float, float, str]:
@@ -142,44 +177,61 @@ def main() -> None:
 
     symbols = [f"S{i:03d}" for i in range(args.symbols)]
     horizons = [5, 20, 60][: args.horizons] if args.horizons <= 3 else list(range(5, 5 + 5 * args.horizons, 5))
+    bare_snakefile = BARE.format(symbols=symbols, horizons=horizons, bases=BASES, folds=args.folds,
+                                 multires=["patchtst"], meta=META)
+    script_snakefile = (bare_snakefile.replace('shell: "touch {output}"', 'script: "touch.py"')
+                        .replace('shell: "mkdir -p {output}"', 'script: "touch.py"'))
+    variants = {  # name: (Snakefile text or None for hetstack's own, what it is)
+        "bare": (bare_snakefile, "bare Snakefile, same DAG, shell: touch (the issue's baseline)"),
+        "script": (script_snakefile, "the same with script: instead of shell:"),
+        "directives": (with_directives(bare_snakefile),
+                       "the same with hetstack's directives as constants (log, benchmark, conda, threads, "
+                       "resources, params, script)"),
+        "hetstack": (None, "hetstack's Snakefile"),
+    }
     with tempfile.TemporaryDirectory(prefix="hetstack-plan-") as tmp:
         tmp = Path(tmp)
-        real, bare, script = tmp / "real", tmp / "bare", tmp / "script"
-        for path in (real, bare, script):
-            path.mkdir()
-        (real / "plan.yaml").write_text(yaml.safe_dump({
-            "symbols": symbols, "horizons": horizons, "base_models": BASES, "meta_learner": [META],
-            "oof": {"n_folds": args.folds}, "data_dir": str(real / "data"),
-        }))
-        bare_snakefile = BARE.format(symbols=symbols, horizons=horizons, bases=BASES, folds=args.folds,
-                                     multires=["patchtst"], meta=META)
-        (bare / "Snakefile").write_text(bare_snakefile)
-        (script / "Snakefile").write_text(bare_snakefile.replace('shell: "touch {output}"', 'script: "touch.py"')
-                                          .replace('shell: "mkdir -p {output}"', 'script: "touch.py"'))
-        (script / "touch.py").write_text(TOUCH_PY)
-        snakemake = [sys.executable, "-m", "snakemake", "--dry-run", "--cores", "1", "--quiet", "rules"]
-        real_cmd = [*snakemake, "--snakefile", str(REPO / "Snakefile"), "--directory", str(real),
-                    "--configfile", str(real / "plan.yaml")]
-        bare_cmd = [*snakemake, "--snakefile", str(bare / "Snakefile"), "--directory", str(bare)]
-        script_cmd = [*snakemake, "--snakefile", str(script / "Snakefile"), "--directory", str(script)]
-        wall, cpu, jobs = {"real": [], "bare": [], "script": []}, {"real": [], "bare": [], "script": []}, {}
+        base_cmd = [sys.executable, "-m", "snakemake", "--dry-run", "--cores", "1", "--quiet", "rules"]
+        commands = {}
+        for name, (text, _) in variants.items():
+            folder = tmp / name
+            folder.mkdir()
+            if text is None:
+                (folder / "plan.yaml").write_text(yaml.safe_dump({
+                    "symbols": symbols, "horizons": horizons, "base_models": BASES, "meta_learner": [META],
+                    "oof": {"n_folds": args.folds}, "data_dir": str(folder / "data"),
+                }))
+                commands[name] = [*base_cmd, "--snakefile", str(REPO / "Snakefile"), "--directory", str(folder),
+                                  "--configfile", str(folder / "plan.yaml")]
+            else:
+                (folder / "Snakefile").write_text(text)
+                (folder / "touch.py").write_text(TOUCH_PY)
+                (folder / "env.yaml").write_text(ENV_YAML)
+                commands[name] = [*base_cmd, "--snakefile", str(folder / "Snakefile"), "--directory", str(folder)]
+        wall = {name: [] for name in variants}
+        cpu = {name: [] for name in variants}
+        jobs = {}
         for _ in range(args.repeat):
-            for name, cmd, cwd in (("bare", bare_cmd, bare), ("script", script_cmd, script), ("real", real_cmd, real)):
-                w, c, text = dry_run(cmd, cwd, tmp / f"{name}.log")
+            for name, cmd in commands.items():
+                w, c, text = dry_run(cmd, tmp / name, tmp / f"{name}.log")
                 wall[name].append(w)
                 cpu[name].append(c)
                 jobs[name] = total_jobs(text)
-                print(f"{name:6s} dry run: {w:6.2f} s wall, {c:6.2f} s CPU, {jobs[name]} jobs", flush=True)
-        # CPU time of the snakemake process is the headline: wall time also measures whatever else
-        # the machine is doing. Both are the fastest of --repeat runs.
-        print(f"\nwall: hetstack {min(wall['real']):.2f} s, bare {min(wall['bare']):.2f} s, "
-              f"ratio {min(wall['real']) / min(wall['bare']):.2f}")
-        c_real, c_bare = min(cpu["real"]), min(cpu["bare"])
-        print(f"CPU:  hetstack {c_real:.2f} s ({jobs['real']} jobs), bare {c_bare:.2f} s ({jobs['bare']} jobs), "
-              f"ratio {c_real / c_bare:.2f} (target <= 1.2)")
-        c_script = min(cpu["script"])
-        print(f"CPU:  bare with script: instead of shell: {c_script:.2f} s, hetstack / that {c_real / c_script:.2f}")
-
+                print(f"{name:10s} dry run: {w:6.2f} s wall, {c:6.2f} s CPU, {jobs[name]} jobs", flush=True)
+    if len(set(jobs.values())) != 1:
+        sys.exit(f"the DAGs differ in size: {jobs}")
+    # CPU time of the snakemake process is the headline: wall time also measures whatever else the
+    # machine is doing. Both are the fastest of --repeat runs.
+    best_cpu = {name: min(values) for name, values in cpu.items()}
+    rows = [{"variant": name, "jobs": jobs[name], "wall_s": min(wall[name]), "cpu_s": best_cpu[name],
+             "hetstack_cpu_ratio": best_cpu["hetstack"] / best_cpu[name], "what": what}
+            for name, (_, what) in variants.items()]
+    print_table(rows, ["variant", "jobs", "wall_s", "cpu_s", "hetstack_cpu_ratio", "what"],
+                title=f"dry run of {jobs['hetstack']} jobs ({args.symbols} symbols x {len(horizons)} horizons x "
+                      f"{len(BASES)} bases x {args.folds} folds)")
+    ratio = best_cpu["hetstack"] / best_cpu["bare"]
+    print(f"\nhetstack / bare: {ratio:.2f} (target <= 1.2: {'met' if ratio <= 1.2 else 'missed'})")
+    write_result("plan_scale", {"args": vars(args), "rows": rows, "ratio_vs_bare": ratio})
 
 if __name__ == "__main__":
     main()

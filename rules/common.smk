@@ -118,11 +118,19 @@ def fit_mem_mb(wildcards, attempt):
 
 def fit_gpus(wildcards):
     """One GPU for a neural job when training.device is cuda (a SLURM profile turns it into --gpus)."""
-    return int(is_neural(wildcards.base) and config["training"].get("device", "cpu") == "cuda")
+    return int(is_neural(wildcards.base))
+
+
+# Every resource costs Snakemake work per job while planning, so `gpu` exists only when it can be 1.
+# runtime comes from the profile (profiles/slurm set-resources).
+FIT_RESOURCES = dict(mem_mb=fit_mem_mb)
+if config["training"].get("device", "cpu") == "cuda":
+    FIT_RESOURCES["gpu"] = fit_gpus
 
 
 ADAPTERS = {kind: dict(config["adapters"][kind]) for kind in ("sequence", "multires")}
 
+# One params entry, not seven: Snakemake processes every entry of every job while planning.
 TRAIN_PARAMS = dict(
     adapters=ADAPTERS,
     device=config["training"].get("device", "cpu"),

@@ -15,12 +15,10 @@ rule oof_fold:
         "benchmarks/oof_fold/{symbol}_h{horizon}/{base}/fold{fold}.tsv"
     threads: fit_threads
     resources:
-        mem_mb=fit_mem_mb,
-        gpu=fit_gpus,
-        runtime=120,
+        **FIT_RESOURCES,
     params:
         model_params=model_params,
-        **TRAIN_PARAMS,
+        training=TRAIN_PARAMS,
     script:
         "../workflow_scripts/oof_fold.py"
 

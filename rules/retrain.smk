@@ -16,12 +16,10 @@ if config["retrain_bases_on_full"]:
             "benchmarks/retrain_base/{symbol}_h{horizon}/{base}.tsv"
         threads: fit_threads
         resources:
-            mem_mb=fit_mem_mb,
-            gpu=fit_gpus,
-            runtime=120,
+            **FIT_RESOURCES,
         params:
             model_params=model_params,
-            **TRAIN_PARAMS,
+            training=TRAIN_PARAMS,
         script:
             "../workflow_scripts/retrain_base.py"
 

@@ -82,8 +82,9 @@ def test_torch_runs_the_fit_with_the_job_threads(name, monkeypatch):
 def test_rule_threads_become_train_settings_threads():
     from hetstack.workflow import train_settings
 
-    params = SimpleNamespace(model_params={}, seed=1, val_split=0.15, purge_bars=5, embargo_bars=5,
-                             use_sample_weights=True, adapters={}, device="cpu")
+    training = dict(seed=1, val_split=0.15, purge_bars=5, embargo_bars=5, use_sample_weights=True, adapters={},
+                    device="cpu")
+    params = SimpleNamespace(model_params={}, training=training)
     settings = train_settings(SimpleNamespace(params=params, threads=3))
     assert settings.threads == 3
 

@@ -33,11 +33,12 @@ def job(snakemake):
 def train_settings(snakemake):
     from hetstack.stacking import TrainSettings
 
-    p = snakemake.params
-    return TrainSettings(params=dict(p.model_params), seed=p.seed, threads=snakemake.threads,
-                         val_split=p.val_split, purge_bars=p.purge_bars, embargo_bars=p.embargo_bars,
-                         use_sample_weights=p.use_sample_weights, adapters=dict(p.adapters),
-                         device=p.device)
+    training = snakemake.params.training
+    return TrainSettings(params=dict(snakemake.params.model_params), seed=training["seed"],
+                         threads=snakemake.threads, val_split=training["val_split"],
+                         purge_bars=training["purge_bars"], embargo_bars=training["embargo_bars"],
+                         use_sample_weights=training["use_sample_weights"], adapters=dict(training["adapters"]),
+                         device=training["device"])
 
 
 def adapter_arrays(snakemake) -> dict[str, str]:
