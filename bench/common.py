@@ -19,7 +19,7 @@ import numpy as np
 import yaml
 
 REPO = Path(__file__).resolve().parents[1]
-OUT_DIR = REPO / "bench" / "out"
+OUT_DIR = Path(os.environ.get("HETSTACK_BENCH_OUT", REPO / "bench" / "out"))  # tests point it elsewhere
 
 
 def snakemake_command(workdir: Path, *args: str) -> list[str]:
