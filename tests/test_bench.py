@@ -1,0 +1,73 @@
+"""The benchmark scripts keep working: their pieces are checked here, never their timings."""
+
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import pytest
+
+BENCH = Path(__file__).resolve().parents[1] / "bench"
+sys.path.insert(0, str(BENCH))
+
+import accuracy  # noqa: E402
+import common  # noqa: E402
+
+
+def test_fitted_exponent_recovers_a_power_law():
+    sizes = [10_000, 20_000, 40_000]
+    assert common.fit_exponent(sizes, [3.0 * n ** 1.07 for n in sizes]) == pytest.approx(1.07)
+    assert common.fit_exponent(sizes, [500.0, 500.0, 500.0]) == pytest.approx(0.0, abs=1e-12)
+
+
+def test_benchmark_files_are_read_per_rule_and_job(tmp_path):
+    folder = tmp_path / "benchmarks" / "oof_fold" / "MES_h20" / "tcn"
+    folder.mkdir(parents=True)
+    (folder / "fold3.tsv").write_text("s\th:m:s\tmax_rss\tmax_vms\tmax_uss\tmax_pss\tio_in\tio_out\tmean_load\tcpu_time\n"
+                                      "12.5\t0:00:12\t612.3\t900\t600\t605\t1\t2\t95\t11.9\n")
+    (rows,) = common.read_benchmarks(tmp_path)
+    assert rows == {"rule": "oof_fold", "job": "MES_h20/tcn/fold3", "s": 12.5, "max_rss_mb": 612.3, "cpu_time": 11.9}
+
+
+def test_gym_anytrading_eurusd_csv_is_read_day_first_and_loads_as_bars(tmp_path):
+    from hetstack.data import read_bars
+
+    src = tmp_path / "FOREX_EURUSD_1H_ASK.csv"
+    src.write_text("Time,Open,High,Low,Close,Volume\n"
+                   "01.02.2017 22:00:00.000,1.05,1.06,1.04,1.055,100\n"
+                   "01.02.2017 23:00:00.000,1.055,1.056,1.055,1.055,0\n"
+                   "01.02.2017 23:00:00.000,1.055,1.057,1.054,1.056,120\n"
+                   "02.02.2017 00:00:00.000,1.056,1.056,1.056,1.056,0\n"
+                   "02.02.2017 01:00:00.000,1.056,1.058,1.055,1.057,90\n")
+    out = tmp_path / "data" / "EURUSD.csv"
+    info = accuracy.convert_eurusd(src, "gym-anytrading", out)
+    bars = read_bars(out)
+    assert list(bars["timestamp"].dt.strftime("%Y-%m-%d %H:%M")) == ["2017-02-01 22:00", "2017-02-01 23:00",
+                                                                    "2017-02-02 01:00"]
+    assert bars["volume"].tolist() == [100.0, 120.0, 90.0]  # the later duplicate kept, the flat filler dropped
+    assert (info["duplicates_dropped"], info["flat_zero_volume_dropped"], info["bars"]) == (1, 1, 3)
+
+
+def test_scores_agree_with_sklearn_and_block_errors_widen_for_correlated_samples():
+    rng = np.random.default_rng(0)
+    y = rng.choice([-1, 0, 1], size=4000)
+    proba = rng.dirichlet([2, 2, 2], size=4000)
+    correct, losses, acc, ll = accuracy.per_sample(y, proba)
+    assert acc == pytest.approx(correct.mean()) and ll == pytest.approx(losses.mean())
+    independent = rng.normal(size=4000)
+    runs = np.repeat(rng.normal(size=100), 40)  # 40 equal samples in a row, as overlapping labels give
+    assert accuracy.se_blocks(independent, 40) == pytest.approx(accuracy.se_mean(independent), rel=0.35)
+    assert accuracy.se_blocks(runs, 40) > 4 * accuracy.se_mean(runs)
+
+
+@pytest.mark.integration
+def test_planning_benchmark_plans_the_same_dag_four_ways(tmp_path):
+    env = dict(os.environ, HETSTACK_BENCH_OUT=str(tmp_path))
+    result = subprocess.run([sys.executable, str(BENCH / "plan_scale.py"), "--symbols", "2", "--horizons", "1",
+                             "--repeat", "1"], capture_output=True, text=True, timeout=600, env=env)
+    assert result.returncode == 0, result.stdout[-3000:] + result.stderr[-3000:]
+    table = pd.read_json(tmp_path / "plan_scale.json", typ="series")["rows"]
+    assert [row["variant"] for row in table] == ["bare", "script", "directives", "hetstack"]
+    assert len({row["jobs"] for row in table}) == 1  # the script exits when the DAG sizes differ
