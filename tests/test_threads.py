@@ -101,3 +101,21 @@ def test_fold_job_gets_threads_fit_from_the_rule(tmp_path):
     assert result.returncode == 0, result.stderr[-4000:]
     assert f"threads {THREADS}" in (tmp_path / "logs/oof_fold/SYN_h5/lightgbm/fold0.log").read_text()
     assert "threads 1" in (tmp_path / "logs/oof_fold/SYN_h5/ridge/fold0.log").read_text()
+
+
+@pytest.mark.parametrize("device, expected", [("cuda", {"tcn": "gpu=1", "ridge": "gpu=0"}), ("cpu", {})])
+def test_neural_fold_jobs_ask_a_gpu_only_when_training_on_cuda(tmp_path, device, expected):
+    config = {"symbols": ["SYN"], "horizons": [5], "base_models": ["tcn", "ridge"], "training": {"device": device},
+              "data_dir": str(tmp_path / "data")}
+    (tmp_path / "tiny.yaml").write_text(yaml.safe_dump(config))
+    cmd = snakemake_command(tmp_path, "--dry-run", "--cores", "2", "results/SYN_h5/oof/tcn/fold0.parquet",
+                            "results/SYN_h5/oof/ridge/fold0.parquet")
+    result = subprocess.run(cmd, capture_output=True, text=True, timeout=300)
+    assert result.returncode == 0, result.stderr[-3000:]
+    resources = {}
+    for block in result.stdout.split("rule oof_fold:")[1:]:
+        base = block.split("base=")[1].split(",")[0]
+        resources[base] = block.split("resources:")[1].splitlines()[0]
+    assert set(resources) == {"tcn", "ridge"}
+    for base, line in resources.items():
+        assert (expected.get(base) in line) if expected else ("gpu" not in line), (base, line)
