@@ -1,7 +1,7 @@
 #!/usr/bin/env python
 """The OOF stage: the design's single-process loop against the workflow's fold jobs.
 
-    python bench/oof_vs_loop.py [--quick] [--bars N] [--workdir DIR] [--baseline-all-cores | --no-baseline-all-cores]
+    python bench/oof_vs_loop.py [--quick] [--bars N] [--workdir DIR] [--[no-]baseline-all-cores] [--[no-]baseline-tuned-allocator]
 
 What it measures, all in one run, on one machine, on the same data, bases and folds:
 1. The baseline: a faithful single-process reimplementation of the design's
@@ -28,7 +28,10 @@ probabilities of the baseline are checked against the workflow's shards (max abs
 
 Threads: like for like, every model gets the per-job threads of the workflow (threads.fit, 1 by
 default; OMP_NUM_THREADS and friends set to it). --baseline-all-cores adds a second baseline row
-whose models use every core (on by default in full mode).
+whose models use every core (on by default in full mode). Allocator: every fold job sets glibc's
+mmap and trim thresholds at start (hetstack.workflow.keep_freed_memory_for_reuse); the design's loop
+does not, and --baseline-tuned-allocator adds a row of the loop with the same settings (on by default
+in full mode), so both effects can be told apart.
 
 Full mode: config/config.yaml restricted to one symbol (MES, horizon 20): 40,000 bars, 5 folds,
 bases catboost, tcn, patchtst with their configured parameters. --quick: 12,000 bars, catboost
@@ -157,9 +160,13 @@ def load_inputs(kind: str, files: dict[str, Path], adapters: dict, id_sets: list
     raise ValueError(f"baseline: no loader for input kind {kind!r}")
 
 
-def baseline_child(workdir: Path, out_path: Path, threads_override: int | None) -> None:
+def baseline_child(workdir: Path, out_path: Path, threads_override: int | None, tuned_allocator: bool) -> None:
     """The design's loop, fold-major then base, in this process; writes probabilities and stats."""
     start = time.perf_counter()
+    if tuned_allocator:
+        from hetstack.workflow import keep_freed_memory_for_reuse
+
+        keep_freed_memory_for_reuse()
     from hetstack.config import base_models, model_params
     from hetstack.cv import inner_validation_split
     from hetstack.models.registry import get_spec
@@ -211,7 +218,7 @@ def baseline_child(workdir: Path, out_path: Path, threads_override: int | None) 
                                     "peak_rss_mb": peak_kb / 1024}, indent=2))
 
 
-def run_baseline(workdir: Path, label: str, threads: int | None, env_threads: int) -> dict:
+def run_baseline(workdir: Path, label: str, threads: int | None, env_threads: int, tuned_allocator: bool = False) -> dict:
     """Start the baseline in its own interpreter; wall time measured from outside (imports included).
 
     threads: every model's threads (None: the workflow's per-job threads); env_threads: OMP_NUM_THREADS
@@ -224,6 +231,8 @@ def run_baseline(workdir: Path, label: str, threads: int | None, env_threads: in
     cmd = [sys.executable, str(Path(__file__).resolve()), "--baseline-child", str(workdir), "--child-out", str(out)]
     if threads:
         cmd += ["--child-threads", str(threads)]
+    if tuned_allocator:
+        cmd += ["--child-tuned-allocator"]
     print(f"\nbaseline ({label}): {' '.join(cmd)}", flush=True)
     with Phase() as phase:
         result = subprocess.run(cmd, env=env)
@@ -325,12 +334,17 @@ def main() -> None:
     ap.add_argument("--baseline-child", type=Path, help=argparse.SUPPRESS)
     ap.add_argument("--child-out", type=Path, help=argparse.SUPPRESS)
     ap.add_argument("--child-threads", type=int, help=argparse.SUPPRESS)
+    ap.add_argument("--child-tuned-allocator", action="store_true", help=argparse.SUPPRESS)
+    ap.add_argument("--baseline-tuned-allocator", action=argparse.BooleanOptionalAction, default=None,
+                    help="also run the baseline with the fold jobs' allocator settings "
+                         "(hetstack.workflow.keep_freed_memory_for_reuse; default: on in full mode)")
     args = ap.parse_args()
     if args.baseline_child:
-        baseline_child(args.baseline_child, args.child_out, args.child_threads)
+        baseline_child(args.baseline_child, args.child_out, args.child_threads, args.child_tuned_allocator)
         return
     sys.path.insert(0, str(REPO / "src"))
     all_cores = (not args.quick) if args.baseline_all_cores is None else args.baseline_all_cores
+    args.tuned = (not args.quick) if args.baseline_tuned_allocator is None else args.baseline_tuned_allocator
     if args.workdir:
         args.workdir.mkdir(parents=True, exist_ok=True)
         measure(args, args.workdir.resolve(), all_cores)
@@ -370,6 +384,9 @@ def measure(args, workdir: Path, all_cores: bool) -> None:
     if all_cores:
         baselines[f"loop, {os.cpu_count()} threads per model"] = run_baseline(workdir, "all-cores", os.cpu_count(),
                                                                                    os.cpu_count())
+    if args.tuned:  # the fold jobs tune glibc's allocator at start; the design's loop does not
+        baselines["loop, per-job threads, jobs' allocator settings"] = run_baseline(
+            workdir, "tuned-allocator", None, int(config.get("threads", {}).get("fit", 2)), tuned_allocator=True)
     base0 = baselines["loop, per-job threads"]
     train_ids, hold_ids = base0["probs"]["train_ids"], base0["probs"]["hold_ids"]
 
@@ -466,6 +483,9 @@ def measure(args, workdir: Path, all_cores: bool) -> None:
     targets_rows = [
         {"figure": "workflow --cores 2 wall / baseline wall", "value": w2 / bl_wall, "target": "<= 0.55",
          "met": w2 / bl_wall <= 0.55},
+        *([{"figure": "workflow --cores 2 wall / baseline with the jobs' allocator settings",
+             "value": w2 / baselines["loop, per-job threads, jobs' allocator settings"]["wall_s"],
+             "target": "report", "met": "-"}] if args.tuned else []),
         {"figure": "largest workflow job peak / baseline peak", "value": largest_job / bl_peak, "target": "<= 0.5",
          "met": largest_job / bl_peak <= 0.5},
         {"figure": "speedup, wall --cores 1 / --cores 2", "value": w1 / w2, "target": ">= 1.8", "met": w1 / w2 >= 1.8},
