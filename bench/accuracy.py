@@ -54,8 +54,12 @@ from sklearn.metrics import accuracy_score, log_loss
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 from common import REPO, print_table, run_workflow, write_result  # noqa: E402
 
-CLASSES = np.array([-1, 0, 1])
-PROB_COLUMNS = ["prob_-1", "prob_0", "prob_+1"]  # hetstack.stacking.PROB_COLUMNS
+sys.path.insert(0, str(REPO / "src"))
+from hetstack import CLASSES as CLASS_LIST  # noqa: E402
+from hetstack.io import read_json  # noqa: E402
+from hetstack.stacking import PROB_COLUMNS, prob_columns  # noqa: E402
+
+CLASSES = np.asarray(CLASS_LIST)
 BASES = ["catboost", "tcn", "patchtst"]  # config/config.yaml's default bases, one per family
 
 # Quick mode: fewer bars and fewer boosting rounds / epochs, everything else the default.
@@ -181,17 +185,10 @@ def se_blocks(values: np.ndarray, block: int) -> float:
     return float(np.std(means, ddof=1) / np.sqrt(n_blocks))
 
 
-def read_json(path: Path) -> dict:
-    import json
-
-    return json.loads(path.read_text())
-
-
 def meta_validation_scores(run: Path, meta: str, matrix: pd.DataFrame, val_accuracy: float) -> np.ndarray | None:
     """Per-sample correctness of a meta-learner on its validation slice (the last n_val OOF rows), by
     re-predicting them with the saved model; None when that does not reproduce the reported accuracy
     (e.g. training.use_oof_for_val, where every OOF row is validated by a fold model)."""
-    sys.path.insert(0, str(REPO / "src"))
     from hetstack.models.base import load_model
 
     meta_dir = run / "models" / "meta" / meta
@@ -200,7 +197,7 @@ def meta_validation_scores(run: Path, meta: str, matrix: pd.DataFrame, val_accur
     if rows["sample_id"].iloc[0] != validation["val_sample_range"][0]:
         return None
     model = load_model(meta_dir)
-    X = rows[[f"{b}__{c}" for b in model.base_names for c in PROB_COLUMNS]].to_numpy(np.float64)
+    X = rows[[c for b in model.base_names for c in prob_columns(b)]].to_numpy(np.float64)
     correct, _, acc, _ = per_sample(rows["label"].to_numpy().astype(int), model.predict(X).probabilities)
     return correct if np.isclose(acc, val_accuracy, atol=1e-12) else None
 
@@ -230,7 +227,7 @@ def score(run: Path, bases: list[str], metas: list[str], horizon: int) -> dict:
         if name in bases:
             reported = first["base_model_performance"][name]["test_acc"]
             oof_correct, _, oof_acc, oof_ll = per_sample(
-                y_oof, matrix[[f"{name}__{c}" for c in PROB_COLUMNS]].to_numpy(np.float64))
+                y_oof, matrix[prob_columns(name)].to_numpy(np.float64))
             n_ref, ref_acc, ref_ll, ref = len(y_oof), oof_acc, oof_ll, "oof"
             ref_block = se_blocks(oof_correct, block)
         else:
@@ -311,7 +308,6 @@ def print_scores(name: str, result: dict) -> None:
 # ----------------------------------------------------------------------------- main
 
 def metas_registered() -> list[str]:
-    sys.path.insert(0, str(REPO / "src"))
     from hetstack.models.registry import available
 
     return available("meta")
