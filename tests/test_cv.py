@@ -20,14 +20,14 @@ def leak_violations(train_ids, t0, t1, test_ids, purge_bars, embargo_bars):
     """Train ids that break the leakage rules against this test set (empty = clean).
 
     t0/t1 are indexed by sample id. A train id leaks when its label span [t0, t1] overlaps the test
-    span beyond a shared end point, sits within purge_bars before the test start, or starts within
-    embargo_bars after the last test label ends.
+    span (a shared end point counts, as in AFML 7.1), sits within purge_bars before the test start,
+    or starts within embargo_bars after the last test label ends.
     """
     t_start = test_ids.min()
     t_end = t1[test_ids].max()
     bad = []
     for i in train_ids:
-        overlaps = t0[i] <= t_end and t1[i] > t_start
+        overlaps = t0[i] <= t_end and t1[i] >= t_start
         too_close = t_start - purge_bars <= t0[i] < t_start
         embargoed = t_end < t0[i] <= t_end + embargo_bars
         if overlaps or too_close or embargoed or i in set(test_ids.tolist()):
@@ -60,35 +60,37 @@ def test_kfold_exact_train_ids():
     assert folds[0].train_ids.tolist() == list(range(10, 20))
     assert folds[0].purged_ids.tolist() == [5, 6, 7]
     assert folds[0].embargoed_ids.tolist() == [8, 9]
-    # fold 1: span [5, 12]; 3,4 end after 5; 2 ends exactly at 5 and stays; 10-12 overlap; 13,14 embargoed
-    assert folds[1].train_ids.tolist() == [0, 1, 2, 15, 16, 17, 18, 19]
-    assert folds[1].purged_ids.tolist() == [3, 4, 10, 11, 12]
+    # fold 1: span [5, 12]; 3,4 end after 5; 2 ends exactly at 5 (purged too); 10-12 overlap; 13,14 embargoed
+    assert folds[1].train_ids.tolist() == [0, 1, 15, 16, 17, 18, 19]
+    assert folds[1].purged_ids.tolist() == [2, 3, 4, 10, 11, 12]
     assert folds[1].embargoed_ids.tolist() == [13, 14]
     # fold 2: span [10, 17]
-    assert folds[2].train_ids.tolist() == list(range(0, 8))
-    assert folds[2].purged_ids.tolist() == [8, 9, 15, 16, 17]
+    assert folds[2].train_ids.tolist() == list(range(0, 7))
+    assert folds[2].purged_ids.tolist() == [7, 8, 9, 15, 16, 17]
     assert folds[2].embargoed_ids.tolist() == [18, 19]
     # fold 3: span [15, 22]; nothing after it to embargo
-    assert folds[3].train_ids.tolist() == list(range(0, 13))
-    assert folds[3].purged_ids.tolist() == [13, 14]
+    assert folds[3].train_ids.tolist() == list(range(0, 12))
+    assert folds[3].purged_ids.tolist() == [12, 13, 14]
     assert folds[3].embargoed_ids.tolist() == []
     for fold in folds:
         for arr in (fold.train_ids, fold.test_ids, fold.purged_ids, fold.embargoed_ids):
             assert arr.dtype == np.int64
 
 
-def test_label_ending_exactly_at_test_start_stays():
-    ids = np.array([0, 2, 5, 6])
-    ends = np.array([5, 6, 7, 8])  # id 0 ends at the test start 5, id 2 one bar later
+def test_label_ending_exactly_at_test_start_is_purged():
+    # AFML 7.1 (getTrainTimes): a train label whose t1 is the test's first bar shares that bar's
+    # price with the test label starting there, so it is dropped.
+    ids = np.array([0, 1, 2, 5, 6])
+    ends = np.array([4, 5, 6, 7, 8])  # id 0 ends one bar before the test start 5, id 1 at it, id 2 after
     kept, purged, embargoed = purge_and_embargo(ids, ends, np.array([5, 6]), np.array([7, 8]), 0, 0)
     assert kept.tolist() == [0]
-    assert purged.tolist() == [2]
+    assert purged.tolist() == [1, 2]
     assert embargoed.tolist() == []
 
 
 def test_minimum_purge_when_labels_are_short():
     ids = np.arange(20)
-    # t1 = t0 + 1: overlap alone would purge nothing before bar 10 (id 9 ends exactly at 10)
+    # t1 = t0 + 1: overlap alone would purge only id 9 before bar 10 (it ends exactly at 10)
     kept, purged, embargoed = purge_and_embargo(ids, ids + 1, np.arange(10, 15), np.arange(11, 16), 3, 0)
     assert purged.tolist() == [7, 8, 9, 15]  # 7..9 by minimum purge, 15 overlaps (t0 <= t_end = 15)
     assert embargoed.tolist() == []
@@ -99,11 +101,11 @@ def test_embargo_is_exact_and_disjoint_from_purge():
     ids = np.arange(30)
     test = np.arange(10, 15)
     kept, purged, embargoed = purge_and_embargo(ids, ids + 2, test, test + 2, 0, 4)
-    # span [10, 16]: 8 ends exactly at 10 (kept), 9 ends at 11 and 15, 16 start inside (purged);
-    # 17..20 embargoed (16 < t0 <= 20); 21 kept
-    assert purged.tolist() == [9, 15, 16]
+    # span [10, 16]: 7 ends at 9 (kept), 8 ends exactly at 10 and 9 at 11 (purged), 15, 16 start
+    # inside (purged); 17..20 embargoed (16 < t0 <= 20); 21 kept
+    assert purged.tolist() == [8, 9, 15, 16]
     assert embargoed.tolist() == [17, 18, 19, 20]
-    assert 21 in kept and 8 in kept
+    assert 21 in kept and 7 in kept
     assert not set(purged) & set(embargoed)
 
 
@@ -151,7 +153,7 @@ def test_fold_table_round_trip():
     assert table["test_fold"].dtype == np.int16
     assert table["fold1"].dtype == np.int8
     assert table["test_fold"].tolist() == [0] * 5 + [1] * 5 + [2] * 5 + [3] * 5
-    assert table["fold1"].tolist() == [1, 1, 1, -1, -1, 0, 0, 0, 0, 0, -1, -1, -1, -2, -2, 1, 1, 1, 1, 1]
+    assert table["fold1"].tolist() == [1, 1, -1, -1, -1, 0, 0, 0, 0, 0, -1, -1, -1, -2, -2, 1, 1, 1, 1, 1]
     back = folds_from_table(table)
     assert len(back) == len(folds)
     for a, b in zip(folds, back):
@@ -173,8 +175,9 @@ def test_inner_validation_split_hand_case():
     train = np.array([0, 1, 2, 3, 4, 5, 6, 17, 18, 19, 20, 21, 22, 23])
     fit, val = inner_validation_split(train, train + 2, 0.25, purge_bars=1, embargo_bars=0)
     assert val.tolist() == [20, 21, 22, 23]  # ceil(0.25 * 14) = 4
-    # val span starts at 20: 19 ends at 21 (purged, also within purge_bars); 18 ends exactly at 20 (kept)
-    assert fit.tolist() == [0, 1, 2, 3, 4, 5, 6, 17, 18]
+    # val span starts at 20: 19 ends at 21 (purged, also within purge_bars); 18 ends exactly at 20
+    # (purged); 17 ends at 19 (kept)
+    assert fit.tolist() == [0, 1, 2, 3, 4, 5, 6, 17]
 
 
 def test_required_bars_is_tight():

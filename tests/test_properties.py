@@ -5,8 +5,8 @@ re-stated from first principles, pair by pair, with long, ragged labels (t1 up t
 ids with gaps) and with purge_and_embargo and blending_fold called directly:
 
 P1  the test folds partition the samples, are contiguous, in order, and differ in size by <= 1;
-P2  no train label [t0, t1] overlaps any test label's bars except at a shared end point
-    (t1_train == t0_test may stay) — and none overlaps the test span [first t0, max t1];
+P2  no train label [t0, t1] shares a bar with any test label's [t0, t1], end points included (AFML 7.1)
+    and none overlaps the test span [first t0, max t1];
 P3  minimum purge: no train sample starts within purge_bars bars before the test start;
 P4  embargo: no train sample starts in (t_end, t_end + embargo_bars];
 P5  nothing is dropped without cause: a sample outside test that breaks none of P2-P4 is kept;
@@ -37,9 +37,9 @@ def labelled_samples(draw, min_n=3, max_n=120):
 def must_drop(t0, t1, test_t0, test_t1, purge, embargo):
     """Why a candidate (t0, t1) may not train against this test set: the rules from first principles."""
     t_start, t_end = test_t0.min(), test_t1.max()
-    # P2: shares a bar with some test label's (t0, t1] beyond a touching end point, or with the span
-    pairwise = np.any((t0 < test_t1) & (t1 > test_t0)) or np.any(t0 == test_t0)
-    span = t0 <= t_end and t1 > t_start
+    # P2: shares a bar with some test label's [t0, t1], end points included (AFML 7.1), or with the span
+    pairwise = np.any((t0 <= test_t1) & (t1 >= test_t0))
+    span = t0 <= t_end and t1 >= t_start
     too_close = t_start - purge <= t0 < t_start  # P3
     embargoed = t_end < t0 <= t_end + embargo  # P4
     return pairwise or span or too_close or embargoed

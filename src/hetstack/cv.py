@@ -105,9 +105,10 @@ def purge_and_embargo(
     """Split candidates (test ids excluded) into (kept, purged, embargoed).
 
     Test span = [t_start, t_end], t_start = min test t0, t_end = max test t1.
-    Purged: label span [t0, t1] overlaps the test span (t0 <= t_end and t1 > t_start; a label that
-    ends exactly at t_start may stay), or t_start - purge_bars <= t0 < t_start (never purge fewer
-    than purge_bars bars before the test set, whatever the label lengths).
+    Purged: label span [t0, t1] overlaps the test span, end points included (t0 <= t_end and
+    t1 >= t_start: a label resolving at the first test bar shares that bar's price, as AFML 7.1's
+    getTrainTimes drops it), or t_start - purge_bars <= t0 < t_start (never purge fewer than
+    purge_bars bars before the test set, whatever the label lengths).
     Embargoed: t_end < t0 <= t_end + embargo_bars (AFML 7.3, after the last test label ends).
     Purge wins, so the two sets are disjoint.
     """
@@ -121,7 +122,7 @@ def purge_and_embargo(
     t_end = held_ends.max()
 
     outside_test = ~np.isin(ids, held_ids)
-    overlaps = (ids <= t_end) & (ends > t_start)
+    overlaps = (ids <= t_end) & (ends >= t_start)
     too_close_before = (ids >= t_start - purge_bars) & (ids < t_start)
     purged = outside_test & (overlaps | too_close_before)
     embargoed = outside_test & ~purged & (ids > t_end) & (ids <= t_end + embargo_bars)
@@ -230,9 +231,9 @@ def required_bars(
     test_fraction = _check_fraction(test_fraction, "split.test_fraction", 1.0, upper_inclusive=False)
     n_folds, horizon = int(n_folds), int(horizon)
 
-    # Middle fold: purge reaches back max(purge, horizon - 1) samples (a label ending exactly at
-    # the fold start stays), forward horizon samples, then embargo_bars more are embargoed.
-    dropped_around_fold = max(purge_bars, horizon - 1) + horizon + embargo_bars
+    # Middle fold: purge reaches back max(purge, horizon) samples (a label ending at the fold start
+    # is dropped too), forward horizon samples, then embargo_bars more are embargoed.
+    dropped_around_fold = max(purge_bars, horizon) + horizon + embargo_bars
     pool = _smallest_satisfying(
         lambda p: p // n_folds >= min_samples and p - math.ceil(p / n_folds) - dropped_around_fold >= min_samples,
         n_folds * min_samples,
