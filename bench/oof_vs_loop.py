@@ -170,7 +170,7 @@ def baseline_child(workdir: Path, out_path: Path, threads_override: int | None, 
     from hetstack.config import base_models, model_params
     from hetstack.cv import inner_validation_split
     from hetstack.models.registry import get_spec
-    from hetstack.stacking import SampleTable, load_folds
+    from hetstack.stacking import SampleTable, fit_weights, load_folds
 
     config = yaml.safe_load((workdir / "bench.yaml").read_text())
     files = paths(workdir)
@@ -198,7 +198,7 @@ def baseline_child(workdir: Path, out_path: Path, threads_override: int | None, 
                 params.setdefault("device", training.get("device", "cpu"))
             threads = threads_override if threads_override else job_threads(config, base)
             model = spec.cls(params, seed=config["seed"], threads=threads)
-            weights = samples.column("weight", fit_ids) if oof_cfg["use_sample_weights"] else None
+            weights = fit_weights(samples.column("weight", fit_ids)) if oof_cfg["use_sample_weights"] else None
             model.fit(X_fit, samples.column("label", fit_ids), X_val, samples.column("label", val_ids),
                       sample_weights=weights)
             rows = np.searchsorted(train_ids_all, fold.test_ids)

@@ -132,19 +132,24 @@ def build_labels(bars_path: str, features_meta_path: str, out_labels: str, out_f
     sample_ids, t1 = all_ids[keep], result.t1[keep]
     train_ids, test_ids = chronological_split(sample_ids, t1, test_fraction, purge_bars, embargo_bars)
     label = result.label[keep]
-    train_classes = np.unique(label[np.isin(sample_ids, train_ids)])
+    is_train = np.isin(sample_ids, train_ids)
+    train_classes = np.unique(label[is_train])
     if len(train_classes) < 2:
         raise DataError(source, f"horizon {horizon}: every train label is {int(train_classes[0])}",
                         "use a different labels.barrier_k or horizon so that the barriers are touched sometimes")
     split = np.full(len(sample_ids), "gap", dtype=object)
-    split[np.isin(sample_ids, train_ids)] = "train"
+    split[is_train] = "train"
     split[np.isin(sample_ids, test_ids)] = "test"
+    # Uniqueness of the train labels among themselves, mean 1 over train: no gap or test label
+    # enters a training weight. Other rows train nothing and get NaN.
+    weight = np.full(len(sample_ids), np.nan)
+    weight[is_train] = average_uniqueness(sample_ids[is_train], t1[is_train], n_bars)
     labels = pd.DataFrame({
         "sample_id": sample_ids,
         "timestamp": bars["timestamp"].to_numpy()[sample_ids],
         "t1": t1.astype(np.int64),
         "label": label.astype(np.int8),
-        "weight": average_uniqueness(sample_ids, t1, n_bars),
+        "weight": weight,
         "barrier": result.barrier[keep],
         "forward_return": result.forward_return[keep],
         "split": pd.array(split, dtype="string"),
@@ -191,6 +196,15 @@ class TrainSettings:
     device: str = "cpu"  # neural bases: "cpu", "cuda" or "auto"
 
 
+def fit_weights(weights: np.ndarray) -> np.ndarray:
+    """Sample weights rescaled to mean 1 over the rows being fitted, so that the rows a model is
+    scored on (a fold's test part, a validation slice) never scale its training weights."""
+    weights = np.asarray(weights, dtype=np.float64)
+    if not np.isfinite(weights).all() or (weights < 0).any() or weights.sum() <= 0:
+        raise ValueError("sample weights must be finite, >= 0 and not all 0 on the rows fitted")
+    return weights / weights.mean()
+
+
 def fit_base(base: str, arrays: dict[str, str], samples: SampleTable, train_ids: np.ndarray, settings: TrainSettings):
     """Fit one base on `train_ids`; early stopping on a purged inner slice carved from those ids only."""
     from hetstack.adapters import make_adapter
@@ -207,7 +221,7 @@ def fit_base(base: str, arrays: dict[str, str], samples: SampleTable, train_ids:
     if "device" in getattr(spec.cls, "training_params", {}):
         params.setdefault("device", settings.device)
     model = spec.cls(params, seed=settings.seed, threads=settings.threads)
-    weights = samples.column("weight", fit_ids) if settings.use_sample_weights else None
+    weights = fit_weights(samples.column("weight", fit_ids)) if settings.use_sample_weights else None
     metrics = model.fit(adapter.rows(fit_ids), samples.column("label", fit_ids),
                         adapter.rows(val_ids), samples.column("label", val_ids), sample_weights=weights)
     log.info("%s: fit on %d samples, early-stopping slice %d: %s", base, len(fit_ids), len(val_ids), metrics)
@@ -329,27 +343,32 @@ def fit_meta(meta: str, matrix_path: str, base_names: list[str], out_dir: str, *
     w = matrix["weight"].to_numpy() if use_sample_weights else np.ones(len(matrix))
     ids, t1 = matrix["sample_id"].to_numpy(np.int64), matrix["t1"].to_numpy(np.int64)
 
-    def new_model():
-        return spec.cls(params, seed=seed, threads=threads, base_names=base_names)
+    def fit_on(rows: np.ndarray):
+        """A meta fitted on `rows` alone. One that early-stops or calibrates gets a purged slice
+        carved from those rows, so no row a validation score is measured on is fitted on."""
+        model = spec.cls(params, seed=seed, threads=threads, base_names=base_names)
+        if model.fits_on_holdout:
+            fit_ids, hold_ids = inner_validation_split(ids[rows], t1[rows], val_split, purge_bars, embargo_bars)
+            fit, hold = np.isin(ids, fit_ids), np.isin(ids, hold_ids)
+            model.fit(X[fit], y[fit], X[hold], y[hold], sample_weights=fit_weights(w[fit]))
+        else:
+            model.fit(X[rows], y[rows], sample_weights=fit_weights(w[rows]))
+        return model
 
     if use_oof_for_val:
         # every OOF row validates once, predicted by a meta fitted on the purged rest
         val_mask = np.ones(len(ids), dtype=bool)
         val_proba = np.zeros((len(ids), 3))
         for fold in purged_kfold(ids, t1, n_folds, purge_bars, embargo_bars):
-            tr, te = np.isin(ids, fold.train_ids), np.isin(ids, fold.test_ids)
-            fold_model = new_model()
-            fold_model.fit(X[tr], y[tr], sample_weights=w[tr])
-            val_proba[te] = fold_model.predict(X[te]).probabilities
-        model = new_model()
-        model.fit(X, y, sample_weights=w)
+            te = np.isin(ids, fold.test_ids)
+            val_proba[te] = fit_on(np.isin(ids, fold.train_ids)).predict(X[te]).probabilities
+        model = fit_on(val_mask)
         fit_mask = val_mask
         mode = f"purged {n_folds}-fold cross-validation over all OOF rows; final fit on all rows"
     else:
         fit_ids, val_ids = inner_validation_split(ids, t1, val_split, purge_bars, embargo_bars)
         fit_mask, val_mask = np.isin(ids, fit_ids), np.isin(ids, val_ids)
-        model = new_model()
-        model.fit(X[fit_mask], y[fit_mask], X[val_mask], y[val_mask], sample_weights=w[fit_mask])
+        model = fit_on(fit_mask)
         val_proba = model.predict(X[val_mask]).probabilities
         mode = f"fit on the first {1 - val_split:.0%} of OOF rows, validated on the purged last {val_split:.0%}"
     y_val = y[val_mask]

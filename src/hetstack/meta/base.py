@@ -22,6 +22,9 @@ class MetaLearner(BaseModel):
     """Input columns are each base's p(-1), p(0), p(+1), bases in `base_names` order."""
 
     weights_method = ""
+    # True when fit() uses X_val (early stopping, a temperature): the workflow then carves a purged
+    # slice from the meta's own training rows, never from the rows it is validated on.
+    fits_on_holdout = False
 
     def __init__(self, params=None, *, seed: int = 0, threads: int = 1, base_names=()):
         super().__init__(params, seed=seed, threads=threads)
@@ -78,8 +81,13 @@ class LinearMeta(MetaLearner):
         with threadpool_limits(limits=self.threads):
             self.coef_, self.intercept_, needs_temperature = self._fit_linear(X, y, sample_weight)
         self.temperature_ = 1.0
-        if needs_temperature:  # fitted on the OOF rows the meta is trained on: no test data involved
-            self.temperature_ = fit_temperature(X @ self.coef_.T + self.intercept_, y, sample_weight)
+        if needs_temperature:
+            # on held-out rows when given: in-sample scores are overconfident
+            if X_val is not None and y_val is not None and len(y_val):
+                X_val = np.asarray(X_val, dtype=np.float64)
+                self.temperature_ = fit_temperature(X_val @ self.coef_.T + self.intercept_, y_val)
+            else:
+                self.temperature_ = fit_temperature(X @ self.coef_.T + self.intercept_, y, sample_weight)
         return None
 
     def _predict_proba(self, X):

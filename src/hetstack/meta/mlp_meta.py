@@ -20,6 +20,7 @@ from hetstack.models.registry import register
 
 @register(name="meta_mlp", family="inference", input_kind="meta", aliases=("mlp_meta",))
 class MLPMeta(PermutationImportanceMeta):
+    fits_on_holdout = True  # early stopping
     default_params = {
         "hidden": [32, 16],
         "dropout": [0.3, 0.2],

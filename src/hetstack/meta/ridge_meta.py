@@ -1,6 +1,7 @@
 """Ridge meta-learner: one-vs-rest ridge regression on the OOF probabilities.
 
-Probabilities: softmax of the decision function with one temperature fitted on the OOF rows.
+Probabilities: softmax of the decision function with one temperature fitted on held-out rows (the
+workflow passes a purged slice of the meta's training rows that the ridge is not fitted on).
 """
 
 from __future__ import annotations
@@ -12,6 +13,7 @@ from hetstack.models.registry import register
 
 @register(name="meta_ridge", family="inference", input_kind="meta", aliases=("ridge_meta",))
 class RidgeMeta(LinearMeta):
+    fits_on_holdout = True  # its temperature
     default_params = {"alpha": 1.0}
 
     def _fit_linear(self, X, y, sample_weight):

@@ -20,6 +20,7 @@ _OWN_PARAMS = ("num_boost_round", "early_stopping_rounds", "importance_repeats")
 
 @register(name="meta_xgboost", family="inference", input_kind="meta", aliases=("xgboost_meta",))
 class XGBoostMeta(PermutationImportanceMeta):
+    fits_on_holdout = True  # early stopping
     default_params = {
         "num_boost_round": 300,
         "early_stopping_rounds": 30,
