@@ -86,10 +86,38 @@ def test_session_minutes_restart_after_a_gap():
     stamps = pd.date_range("2024-01-08 00:00", periods=400, freq="min", tz="UTC")
     stamps = stamps.append(pd.date_range("2024-01-08 08:00", periods=400, freq="min", tz="UTC"))
     bars = generate_market("MES", 800).assign(timestamp=stamps)
-    features, names, _ = compute_features(bars)
+    features, names, warmup = compute_features(bars)
     session = features[:, names.index("session_minutes")]
-    assert session[0] == 0 and session[399] == pytest.approx(399 / 1440)
+    # before the first gap nothing tells when the session opened (the first bar passed in is no open)
+    assert np.isnan(session[:400]).all() and warmup >= 400
     assert session[400] == 0 and session[450] == pytest.approx(50 / 1440)
+
+
+def continuous_bars(n, seed=0):
+    """24/7 1-minute bars (crypto, FX): no session break anywhere."""
+    rng = np.random.default_rng(seed)
+    close = 100 * np.exp(np.cumsum(rng.normal(0, 1e-3, n)))
+    open_ = np.concatenate([[100.0], close[:-1]])
+    spread = np.abs(rng.normal(0, 5e-4, n)) * close
+    return pd.DataFrame({"timestamp": pd.date_range("2024-03-01", periods=n, freq="min", tz="UTC"),
+                         "open": open_, "high": np.maximum(open_, close) + spread,
+                         "low": np.minimum(open_, close) - spread, "close": close,
+                         "volume": rng.lognormal(3, 1, n)})
+
+
+@pytest.mark.parametrize("start", [1, 977, 2500])
+def test_features_do_not_depend_on_the_length_of_the_history(start):
+    """Every feature reads a bounded past: on a suffix of the bars, each row from the warm-up on equals
+    the same bar's row computed on the whole series (what live prediction relies on)."""
+    bars = continuous_bars(6000)
+    full, names, _ = compute_features(bars)
+    suffix, _, warmup = compute_features(bars.iloc[start:].reset_index(drop=True))
+    assert warmup < len(suffix) - 1000
+    tail_full, tail_suffix = full[start + warmup:], suffix[warmup:]
+    for j, name in enumerate(names):
+        np.testing.assert_allclose(tail_suffix[:, j], tail_full[:, j], rtol=2e-5, atol=2e-6, err_msg=name)
+    session = tail_suffix[:, names.index("session_minutes")]
+    assert (session == 1.0).all()  # 24/7: the session clock saturates, it is no "time since the file began"
 
 
 def test_short_input_has_no_valid_rows():
@@ -99,7 +127,7 @@ def test_short_input_has_no_valid_rows():
 
 def test_settings_describe_the_version():
     settings = feature_settings()
-    assert settings["version"] == FEATURE_VERSION == "1"
+    assert settings["version"] == FEATURE_VERSION == "2"
     json.dumps(settings)
 
 

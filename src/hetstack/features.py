@@ -1,8 +1,10 @@
 """About 180 causal, scale-free indicator features per 1-minute bar.
 
-Row i uses only bars 0..i: only trailing rolling windows, exponential averages and lags, never
-centered windows, backfills or whole-series normalization. Rows before `warmup` may be NaN;
-every row from `warmup` on is finite.
+Row i uses only a bounded past: trailing rolling windows, lags, exponential averages truncated
+after EMA_TAIL of their weight, and a session clock capped at a day. Never centered windows,
+backfills, whole-series normalization or anything counted from the first bar given, so a row's
+value does not depend on how much history was passed in (live prediction computes the same
+numbers as training). Rows before `warmup` may be NaN; every row from `warmup` on is finite.
 """
 
 from __future__ import annotations
@@ -11,7 +13,7 @@ import numpy as np
 import pandas as pd
 from numpy.lib.stride_tricks import sliding_window_view
 
-FEATURE_VERSION = "1"
+FEATURE_VERSION = "2"
 
 RETURN_LAGS = (1, 2, 3, 5, 10, 15, 20, 30, 45, 60, 90, 120, 180, 240)
 VOL_WINDOWS = (5, 10, 20, 60, 120, 240)
@@ -45,6 +47,8 @@ AUTOCORR_WINDOW = 60
 SIGNED_VOLUME_LAGS = 4
 EXTREME_RETURN_WINDOWS = (10, 30)
 SESSION_GAP_MINUTES = 30
+SESSION_CAP_MINUTES = 1440  # the session clock saturates after a day: 24/7 feeds read a constant
+EMA_TAIL = 1e-3  # share of an infinite EMA's weight beyond its truncated window
 
 # Floors that keep ratios finite on flat prices or zero volume. Log-return vol is dimensionless,
 # so an absolute floor is relative to scale; price-level floors are multiplied by the price.
@@ -89,6 +93,8 @@ def feature_settings() -> dict:
         "signed_volume_lags": SIGNED_VOLUME_LAGS,
         "extreme_return_windows": list(EXTREME_RETURN_WINDOWS),
         "session_gap_minutes": SESSION_GAP_MINUTES,
+        "session_cap_minutes": SESSION_CAP_MINUTES,
+        "ema_tail": EMA_TAIL,
     }
 
 
@@ -154,12 +160,12 @@ def _build(cols: _Columns, timestamps: pd.Series, o, h, l, c, v) -> None:  # noq
     gain[0] = loss[0] = np.nan
     for p in RSI_PERIODS:
         up, down = _wilder(gain, p), _wilder(loss, p)
-        cols.add(f"rsi_{p}", 0.5 * (up - down) / np.maximum(up + down, RETURN_EPS), p)
+        cols.add(f"rsi_{p}", 0.5 * (up - down) / np.maximum(up + down, RETURN_EPS), _wilder_window(p))
     for fast, slow, signal in MACD_SETTINGS:
         line = (_ema(c, fast) - _ema(c, slow)) / c
         sig = _ema(line, signal)
-        first = slow - 1 + signal - 1
-        cols.add(f"macd_{fast}_{slow}", line, slow - 1)
+        first = _ema_window(slow) - 1 + _ema_window(signal) - 1
+        cols.add(f"macd_{fast}_{slow}", line, _ema_window(slow) - 1)
         cols.add(f"macd_signal_{fast}_{slow}_{signal}", sig, first)
         cols.add(f"macd_hist_{fast}_{slow}_{signal}", line - sig, first)
     for w in BOLLINGER_WINDOWS:
@@ -170,7 +176,7 @@ def _build(cols: _Columns, timestamps: pd.Series, o, h, l, c, v) -> None:  # noq
     prev_c = _lag(c, 1)
     true_range = np.maximum(h - l, np.maximum(np.abs(h - prev_c), np.abs(l - prev_c)))  # NaN at row 0
     for p in ATR_PERIODS:
-        cols.add(f"atr_{p}", _wilder(true_range, p) / c, p)
+        cols.add(f"atr_{p}", _wilder(true_range, p) / c, _wilder_window(p))
     for w, smooth in STOCHASTIC_SETTINGS:
         k = _stochastic(c, h, l, w)
         cols.add(f"stoch_k_{w}", k, w - 1)
@@ -189,7 +195,7 @@ def _build(cols: _Columns, timestamps: pd.Series, o, h, l, c, v) -> None:  # noq
     for w in MA_WINDOWS:
         cols.add(f"close_sma_{w}", log_c - np.log(_rmean(c, w)), w - 1)
     for w in MA_WINDOWS:
-        cols.add(f"close_ema_{w}", log_c - np.log(_ema(c, w)), w - 1)
+        cols.add(f"close_ema_{w}", log_c - np.log(_ema(c, w)), _ema_window(w) - 1)
     for w in MA_DISTANCE_WINDOWS:
         cols.add(f"close_sma_z_{w}", (log_c - _rmean(log_c, w)) / (norm_vol * np.sqrt(w)), max(w - 1, nv0))
 
@@ -241,8 +247,8 @@ def _build(cols: _Columns, timestamps: pd.Series, o, h, l, c, v) -> None:  # noq
         cols.add(f"obv_slope_{w}", _rsum(signed_volume, w) / np.maximum(_rsum(v, w), VOLUME_EPS), w)
 
     # Time of day, week and session.
-    for name, values in _time_features(timestamps).items():
-        cols.add(name, values, 0)
+    for name, (values, first_valid) in _time_features(timestamps).items():
+        cols.add(name, values, first_valid)
 
     # Where the close sits in its recent range, in vol units.
     for w in RANGE_WINDOWS:
@@ -265,7 +271,8 @@ def _build(cols: _Columns, timestamps: pd.Series, o, h, l, c, v) -> None:  # noq
         cols.add(f"min_ret_z_{w}", _rmin(r1, w) / norm_vol, first)
 
 
-def _time_features(timestamps: pd.Series) -> dict[str, np.ndarray]:
+def _time_features(timestamps: pd.Series) -> dict[str, tuple[np.ndarray, int]]:
+    """(values, first valid row) of the calendar features."""
     index = pd.DatetimeIndex(timestamps)
     if index.tz is None:
         raise ValueError("bar timestamps must be time-zone aware; pass bars from hetstack.data.read_bars")
@@ -274,15 +281,22 @@ def _time_features(timestamps: pd.Series) -> dict[str, np.ndarray]:
     minute_of_day = (ns // minute_ns) % 1440
     day_of_week = (ns // day_ns + 3) % 7  # 1970-01-01 was a Thursday; Monday is 0
     gap = np.diff(ns, prepend=ns[:1]) > SESSION_GAP_MINUTES * minute_ns
-    gap[:1] = True  # the first bar opens a session as far as anything before it is known
+    gap[:1] = True
     session_start = np.maximum.accumulate(np.where(gap, np.arange(len(ns)), 0))
+    # Minutes since the session opened, capped at a day. Known once a session open has been seen
+    # (bar 0 is no evidence of one) or a whole day of bars lies behind: never counted from the
+    # first bar passed in, which would make it depend on the length of the history.
+    cap_ns = SESSION_CAP_MINUTES * minute_ns
+    known = (session_start > 0) | (ns - ns[0] >= cap_ns)
+    session = np.where(known, np.minimum(ns - ns[session_start], cap_ns) / cap_ns, np.nan)
+    first_session = int(np.argmax(known)) if known.any() else len(ns)
     tau = 2.0 * np.pi
     return {
-        "time_of_day_sin": np.sin(tau * minute_of_day / 1440.0),
-        "time_of_day_cos": np.cos(tau * minute_of_day / 1440.0),
-        "day_of_week_sin": np.sin(tau * day_of_week / 7.0),
-        "day_of_week_cos": np.cos(tau * day_of_week / 7.0),
-        "session_minutes": (ns - ns[session_start]) / minute_ns / 1440.0,
+        "time_of_day_sin": (np.sin(tau * minute_of_day / 1440.0), 0),
+        "time_of_day_cos": (np.cos(tau * minute_of_day / 1440.0), 0),
+        "day_of_week_sin": (np.sin(tau * day_of_week / 7.0), 0),
+        "day_of_week_cos": (np.cos(tau * day_of_week / 7.0), 0),
+        "session_minutes": (session, first_session),
     }
 
 
@@ -323,12 +337,38 @@ def _rmin(x, w):
     return _rolling(x, w).min().to_numpy()
 
 
+def _truncated_window(alpha: float) -> int:
+    """Bars an EMA of smoothing `alpha` keeps: all but EMA_TAIL of its weight."""
+    return int(np.ceil(np.log(EMA_TAIL) / np.log1p(-alpha)))
+
+
+def _ema_window(span: int) -> int:
+    return _truncated_window(2.0 / (span + 1.0))
+
+
+def _wilder_window(period: int) -> int:
+    return _truncated_window(1.0 / period)
+
+
+def _truncated_ewm(x: np.ndarray, alpha: float) -> np.ndarray:
+    """EMA over a fixed window, weights renormalized: row i reads x[i - L + 1 .. i] only, so its
+    value is the same whatever came before (a recursive EMA remembers the first bar forever).
+    NaN until a window of finite x."""
+    window = _truncated_window(alpha)
+    weights = (1.0 - alpha) ** np.arange(window)  # newest bar first
+    weights /= weights.sum()
+    out = np.full(len(x), np.nan)
+    if len(x) >= window:
+        out[window - 1:] = np.convolve(x, weights, mode="valid")  # direct sums, not FFT: exact per row
+    return out
+
+
 def _ema(x, span):
-    return pd.Series(x).ewm(span=span, adjust=False, min_periods=span).mean().to_numpy()
+    return _truncated_ewm(x, 2.0 / (span + 1.0))
 
 
 def _wilder(x, period):
-    return pd.Series(x).ewm(alpha=1.0 / period, adjust=False, min_periods=period).mean().to_numpy()
+    return _truncated_ewm(x, 1.0 / period)
 
 
 def _zscore(x, w):
