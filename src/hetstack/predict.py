@@ -1,8 +1,9 @@
 """Live prediction: score new bars with a finished run's retrained bases and its meta-learner.
 
 A run folder (results/{symbol}_h{h}) stores `run_settings.json` (written by rule run_settings):
-the feature version and settings, the adapters' windows, the base list, the horizon and the
-lookback. Prediction rebuilds features and windows from the bars exactly as in training (the same
+the feature version and settings, the adapters' windows, the base list, the horizon, the lookback,
+the symbol and the bar interval. Bars of another interval are refused (windows are counted in bars),
+and so are another symbol's unless asked for. Prediction rebuilds features and windows from the bars exactly as in training (the same
 library functions, the same float32 arrays) and drops bars without the lookback's history.
 """
 
@@ -21,13 +22,29 @@ from hetstack.io import read_json, write_json
 log = logging.getLogger("hetstack")
 
 SETTINGS_FILE = "run_settings.json"
-SETTINGS_VERSION = 1
+SETTINGS_VERSION = 2  # 2: symbol checked, bar_interval_seconds
+
+
+def bar_interval_seconds(timestamps) -> float:
+    """Median spacing of consecutive bars in seconds (session breaks and holidays do not move it)."""
+    ns = pd.DatetimeIndex(timestamps).as_unit("ns").asi8
+    if len(ns) < 2:
+        raise DataError("bars [column timestamp]", "one bar has no spacing", "pass at least two bars")
+    return float(np.median(np.diff(ns))) / 1e9
+
+
+def _interval_text(seconds: float) -> str:
+    for unit, size in (("d", 86400), ("h", 3600), ("min", 60)):
+        if seconds >= size and seconds % size == 0:
+            return f"{seconds / size:g} {unit}"
+    return f"{seconds:g} s"
 
 
 def write_run_settings(out_path: str, *, symbol: str, horizon: int, bases: list[str], metas: list[str],
-                       adapters: dict, features_meta_path: str, splits_path: str, vol_window: int,
-                       config_digest: str) -> dict:
+                       adapters: dict, features_meta_path: str, splits_path: str, bars_path: str,
+                       vol_window: int, config_digest: str) -> dict:
     """What `predict_bars` needs to rebuild a run's inputs; small JSON beside the run's outputs."""
+    from hetstack.io import read_parquet
     from hetstack.models.registry import canonical_name
 
     features = read_json(features_meta_path)
@@ -35,6 +52,7 @@ def write_run_settings(out_path: str, *, symbol: str, horizon: int, bases: list[
     settings = {
         "settings_version": SETTINGS_VERSION,
         "symbol": symbol,
+        "bar_interval_seconds": bar_interval_seconds(read_parquet(bars_path, columns=["timestamp"])["timestamp"]),
         "horizon": int(horizon),
         "base_models": list(bases),
         "meta_learners": [canonical_name(m) for m in metas],
@@ -56,13 +74,33 @@ def read_run_settings(run_dir: str | Path) -> dict:
     if not path.is_file():
         raise DataError(str(path), "no run settings in this run folder",
                         f"build them with `snakemake {path}` (or rerun the workflow), then predict again")
-    return read_json(path)
+    settings = read_json(path)
+    if settings.get("settings_version") != SETTINGS_VERSION:
+        raise DataError(str(path), f"written by another hetstack (settings version {settings.get('settings_version')})",
+                        f"rebuild them with `snakemake {path}`, then predict again")
+    return settings
+
+
+def check_bars_fit_run(settings: dict, bars: pd.DataFrame, source: str, symbol: str | None,
+                       allow_other_symbol: bool) -> None:
+    """Refuse bars the run's windows would misread: another interval, or another symbol unless allowed."""
+    trained = settings["symbol"]
+    if symbol is not None and symbol != trained and not allow_other_symbol:
+        raise DataError(source, f"bars of symbol {symbol!r}, but the run was trained on {trained!r}",
+                        f"pass {trained} bars (--symbol {trained} names them), or --allow-other-symbol to score "
+                        "another symbol's bars of the same interval")
+    want, got = float(settings["bar_interval_seconds"]), bar_interval_seconds(bars["timestamp"])
+    if abs(got - want) > 0.01 * want:
+        raise DataError(f"{source} [column timestamp]", f"bars are {_interval_text(got)} apart (median spacing) but "
+                        f"the run was trained on {_interval_text(want)} bars",
+                        f"resample the bars to {_interval_text(want)}, or train a run on bars of this interval")
 
 
 def predict_bars(run_dir: str | Path, bars: pd.DataFrame, meta: str | None = None, *, threads: int = 1,
-                 source: str = "bars") -> pd.DataFrame:
+                 source: str = "bars", symbol: str | None = None, allow_other_symbol: bool = False) -> pd.DataFrame:
     """Signals for every bar of `bars` that has the run's lookback of history before it.
 
+    `symbol` names the bars' symbol (None: not checked); bars of another interval are always refused.
     Returns one row per scored bar: sample_id (position in `bars`), timestamp, prediction (-1/0/+1),
     prob_-1, prob_0, prob_+1, confidence. `meta` defaults to the run's first meta-learner.
     """
@@ -81,14 +119,18 @@ def predict_bars(run_dir: str | Path, bars: pd.DataFrame, meta: str | None = Non
                         f"(version {settings['features']['settings'].get('version')})",
                         "retrain the run with this version of hetstack")
     bars = validate_bars(bars, source=source)
+    check_bars_fit_run(settings, bars, source, symbol, allow_other_symbol)
     lookback = int(settings["lookback"])
     sample_ids = np.arange(lookback, len(bars), dtype=np.int64)
     if not len(sample_ids):
         raise DataError(source, f"{len(bars)} bars leave none with the run's {lookback}-bar lookback of history",
                         f"pass at least {lookback + 1} bars, the history before the bars to score included")
     features, names, warmup = compute_features(bars)
-    if names != settings["features"]["names"] or warmup > settings["features"]["warmup"]:
+    if names != settings["features"]["names"]:
         raise DataError(source, "features differ from those the run was trained on", "retrain the run")
+    if warmup > lookback:  # e.g. a session clock not yet known: the first scored rows would be NaN
+        raise DataError(source, f"features need {warmup} bars of history here, more than the run's {lookback}",
+                        f"pass {warmup - lookback} more bars of history before the bars to score")
 
     meta_name = canonical_name(meta or settings["default_meta"])
     meta_dir = run_dir / "models" / "meta" / meta_name

@@ -42,6 +42,12 @@ class PredictionOutput:
         return cls(np.asarray(CLASSES, dtype=np.int8)[idx], probabilities, probabilities.max(axis=1))
 
 
+def input_shape(X) -> tuple[int, ...]:
+    """A batch's shape without its sample axis; lazy window sets carry a .shape too."""
+    shape = X.shape if hasattr(X, "shape") else np.shape(X)
+    return tuple(int(d) for d in shape[1:])
+
+
 def labels_to_index(y: np.ndarray) -> np.ndarray:
     """Map labels -1/0/+1 to class indices 0/1/2."""
     y = np.asarray(y)
@@ -119,6 +125,7 @@ class BaseModel:
             self.params.update(config)
         y_train_idx = labels_to_index(y_train)
         y_val_idx = labels_to_index(y_val) if y_val is not None and len(y_val) else None
+        self.input_shape_ = input_shape(X_train)
         best_iteration = self._fit(X_train, y_train_idx, X_val, y_val_idx, sample_weights)
         self.is_fitted = True
         train = self._score(X_train, y_train_idx)
@@ -132,6 +139,13 @@ class BaseModel:
     def predict(self, X) -> PredictionOutput:
         if not self.is_fitted:
             raise RuntimeError(f"{self.name}: predict called before fit/load")
+        expected = getattr(self, "input_shape_", None)
+        if expected is not None and input_shape(X) != tuple(expected):
+            from hetstack.errors import DataError
+
+            raise DataError(f"model {self.name}", f"trained on inputs of shape (N, {', '.join(map(str, expected))}), "
+                            f"given (N, {', '.join(map(str, input_shape(X)))})",
+                            "predict with the run's own run_settings.json (rebuild it with snakemake), or retrain")
         proba = np.asarray(self._predict_proba(X), dtype=np.float64)
         proba = np.clip(proba, 0.0, None)
         proba /= proba.sum(axis=1, keepdims=True)
@@ -143,7 +157,7 @@ class BaseModel:
         path.mkdir(parents=True, exist_ok=True)
         self._save(path)
         header = {"name": self.name, "family": self.family, "input_kind": self.input_kind,
-                  "params": self.params, "seed": self.seed}
+                  "params": self.params, "seed": self.seed, "input_shape": list(self.input_shape_)}
         from hetstack.io import write_json
 
         write_json(path / "model.json", header)
@@ -155,6 +169,7 @@ class BaseModel:
         if header["name"] != cls.name:
             raise ValueError(f"{path}: holds model {header['name']!r}, not {cls.name!r}")
         model = cls(header["params"], seed=header["seed"], threads=threads)
+        model.input_shape_ = tuple(header["input_shape"])
         model._load(path)
         model.is_fitted = True
         return model

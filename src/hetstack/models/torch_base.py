@@ -54,7 +54,6 @@ class TorchModel(BaseModel):
         from hetstack.nn.training import fit_network
 
         device = self._setup_torch()
-        self.input_shape_ = tuple(int(d) for d in X.shape[1:])
         torch.manual_seed(self.seed)
         self.network_ = self._network(self.input_shape_)
         p = self.params
@@ -78,14 +77,13 @@ class TorchModel(BaseModel):
     def _save(self, path: Path) -> None:
         import torch
 
-        write_json(path / "network.json", {"input_shape": list(self.input_shape_), "logit_offset": self.logit_offset_})
+        write_json(path / "network.json", {"logit_offset": self.logit_offset_})  # the input shape is in model.json
         torch.save(self.network_.state_dict(), path / "weights.pt")
 
     def _load(self, path: Path) -> None:
         import torch
 
         header = read_json(path / "network.json")
-        self.input_shape_ = tuple(header["input_shape"])
         self.logit_offset_ = np.asarray(header["logit_offset"], dtype=np.float64)
         self.network_ = self._network(self.input_shape_)
         state = torch.load(path / "weights.pt", map_location="cpu", weights_only=True)  # never unpickles code
