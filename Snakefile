@@ -7,15 +7,20 @@ from snakemake.utils import min_version, validate
 
 min_version("9.0")
 
-# The library, installed or not: parse time and every job import it from here.
-sys.path.insert(0, os.path.join(workflow.basedir, "src"))
+# This file's folder: workflow.basedir is the importing workflow's when this one is used as a `module`.
+HETSTACK_DIR = str(workflow.current_basedir)
+# The library, installed or not: parse time and every job import it from src/ of a checkout
+# (a built package ships this workflow without src/: the library is installed there).
+HETSTACK_SRC = os.path.join(HETSTACK_DIR, "src")
+if os.path.isdir(HETSTACK_SRC):
+    sys.path.insert(0, HETSTACK_SRC)
 from hetstack.config import check_schema
 
 
-configfile: os.path.join(workflow.basedir, "config", "config.yaml")
+configfile: os.path.join(HETSTACK_DIR, "config", "config.yaml")
 
 
-SCHEMA = os.path.join(workflow.basedir, "config", "config.schema.yaml")
+SCHEMA = os.path.join(HETSTACK_DIR, "config", "config.schema.yaml")
 check_schema(config, SCHEMA)  # command-line strings typed; the first problem as one line naming its key
 validate(config, SCHEMA)
 

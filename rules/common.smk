@@ -3,8 +3,8 @@
 import functools
 
 # Jobs (local, conda or SLURM) find the library the way the Snakefile does, installed or not.
-SRC = os.path.join(workflow.basedir, "src")
-os.environ.update(PYTHONPATH=os.pathsep.join(p for p in (SRC, os.environ.get("PYTHONPATH")) if p))
+if os.path.isdir(HETSTACK_SRC):
+    os.environ.update(PYTHONPATH=os.pathsep.join(p for p in (HETSTACK_SRC, os.environ.get("PYTHONPATH")) if p))
 
 from hetstack import config as hcfg
 from hetstack.models.registry import aliases, available, canonical_name, get_spec
