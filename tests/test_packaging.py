@@ -1,7 +1,12 @@
 """Packaging: pyproject's dependencies, the conda env that mirrors them, and the wheel that ships the workflow."""
 
+import os
 import re
+import shutil
+import subprocess
+import sys
 import tomllib
+import zipfile
 from pathlib import Path
 
 import pytest
@@ -10,6 +15,7 @@ from packaging.markers import default_environment
 from packaging.requirements import Requirement
 from packaging.specifiers import SpecifierSet
 
+from hetstack import cli
 
 REPO = Path(__file__).resolve().parents[1]
 PYPROJECT = tomllib.loads((REPO / "pyproject.toml").read_text())["project"]
@@ -74,3 +80,49 @@ def test_one_xgboost_per_platform(platform, machine, cpu_build):
 def test_readme_says_how_to_get_cpu_or_cuda_torch():
     install = (REPO / "README.md").read_text().split("## What the workflow does")[0]
     assert "--index-url https://download.pytorch.org/whl/cpu" in install and "CUDA" in install
+
+
+def test_workflow_dir_is_the_checkout_when_running_from_one():
+    assert cli.workflow_dir() == REPO
+
+
+def source_tree(dest: Path) -> Path:
+    """The checkout's files (tracked and new, not ignored) copied to `dest`: builds leave the tree alone."""
+    listed = subprocess.run(["git", "ls-files", "-co", "--exclude-standard", "-z"], cwd=REPO, capture_output=True,
+                            check=True).stdout.decode().split("\0")
+    for name in filter(None, listed):
+        if (REPO / name).is_file():
+            (dest / name).parent.mkdir(parents=True, exist_ok=True)
+            shutil.copy2(REPO / name, dest / name)
+    return dest
+
+
+@pytest.mark.skipif(shutil.which("git") is None, reason="needs git to list the checkout's files")
+def test_built_wheel_ships_the_workflow_and_train_finds_it(tmp_path):
+    src = source_tree(tmp_path / "src")
+    build = subprocess.run([sys.executable, "-m", "pip", "wheel", ".", "--no-deps", "--no-build-isolation", "--no-index",
+                            "-w", str(tmp_path / "dist")], cwd=src, capture_output=True, text=True, timeout=300)
+    assert build.returncode == 0, build.stdout[-2000:] + build.stderr[-3000:]
+    (wheel,) = (tmp_path / "dist").glob("hetstack-*.whl")
+    names = set(zipfile.ZipFile(wheel).namelist())
+    shipped = f"hetstack/{cli.SHIPPED}"
+    for name in cli.WORKFLOW_FILES:
+        for path in [REPO / name] if (REPO / name).is_file() else (REPO / name).rglob("*"):
+            if path.is_file() and "__pycache__" not in path.parts:
+                assert f"{shipped}/{path.relative_to(REPO).as_posix()}" in names, path
+    # Installed = unpacked into site-packages; run from elsewhere, with no checkout on the path.
+    site = tmp_path / "site"
+    zipfile.ZipFile(wheel).extractall(site)
+    run = tmp_path / "run"
+    run.mkdir()
+    (run / "tiny.yaml").write_text(yaml.safe_dump({"symbols": ["SYN"], "horizons": [5], "base_models": ["ridge"],
+                                                   "meta_learner": "meta_ridge", "oof": {"n_folds": 2}}))
+    env = {**os.environ, "PYTHONPATH": str(site)}
+    where = subprocess.run([sys.executable, "-c", "import hetstack.cli as c; print(c.__file__); print(c.workflow_dir())"],
+                           cwd=run, env=env, capture_output=True, text=True, check=True).stdout.split()
+    assert where == [str(site / "hetstack/cli.py"), str(site / shipped)]
+    train = subprocess.run([sys.executable, "-m", "hetstack.cli", "train", "--symbol", "SYN", "--horizon", "5",
+                            "--configfile", "tiny.yaml", "--dry-run", "--cores", "1"],
+                           cwd=run, env=env, capture_output=True, text=True, timeout=300)
+    assert train.returncode == 0, train.stdout[-2000:] + train.stderr[-3000:]
+    assert str(site / shipped / "Snakefile") in train.stdout and "oof_fold" in train.stdout

@@ -1,12 +1,14 @@
-"""The `hetstack` command: train (through the repository's Snakemake workflow), predict, status.
+"""The `hetstack` command: train (through the repository's Snakemake workflow), predict, status, models.
 
     hetstack train --base-models catboost,tcn,patchtst --meta-learner ridge_meta --horizon 20 --symbol MES
     hetstack predict --run results/MES_h20 --bars new_bars.parquet --out signals.parquet
     hetstack status results/MES_h20
+    hetstack models
 
-`train` builds one Snakemake command line (the repository's Snakefile, the report of the requested
+`train` builds one Snakemake command line (the workflow's Snakefile, the report of the requested
 run as target, the config overrides in a small YAML file given with `--configfile`) and runs it;
-there is no second pipeline.
+there is no second pipeline. The workflow is the source checkout's when hetstack runs from one,
+else the copy a built package ships in hetstack/_workflow (setup.py).
 """
 
 from __future__ import annotations
@@ -18,8 +20,39 @@ import subprocess
 import sys
 from pathlib import Path
 
-REPO = Path(__file__).resolve().parents[2]
-SNAKEFILE = REPO / "Snakefile"
+WORKFLOW_FILES = ("Snakefile", "rules", "workflow_scripts", "config", "envs", "profiles", "report")
+SHIPPED = "_workflow"  # where setup.py copies WORKFLOW_FILES inside the package
+
+# What `hetstack models` prints as a model's input.
+INPUT_SHAPES = {"tabular": "2D (N, F)", "sequence": "3D (N, T, F)", "multires": "4D (N, TF, T, 4)",
+                "meta": "OOF matrix (N, n_bases*3)"}
+
+
+def workflow_dir() -> Path:
+    """The folder holding the Snakefile: the source checkout this module lives in, else the package's copy."""
+    from hetstack.errors import HetstackError
+
+    here = Path(__file__).resolve().parent
+    checkout = here.parents[1]
+    if here.parent.name == "src" and (checkout / "Snakefile").is_file():
+        return checkout
+    shipped = here / SHIPPED
+    if (shipped / "Snakefile").is_file():
+        return shipped
+    raise HetstackError(shipped, "the workflow's Snakefile is missing (neither a source checkout nor a built package)",
+                        "reinstall with `pip install .` or `pip install -e .` from a checkout")
+
+
+def version() -> str:
+    from importlib.metadata import PackageNotFoundError
+    from importlib.metadata import version as dist_version
+
+    try:
+        return dist_version("hetstack")
+    except PackageNotFoundError:  # running from a checkout that was never installed
+        import hetstack
+
+        return getattr(hetstack, "__version__", "unknown")
 
 
 def _names(text: str) -> list[str]:
@@ -40,14 +73,42 @@ def run_dir(symbol: str, horizon: int, workdir: str | Path = ".") -> Path:
     return Path(workdir) / "results" / f"{symbol}_h{horizon}"
 
 
+def merged_config(configfile: str | Path | None = None) -> dict:
+    """config/config.yaml with `configfile` over it, merged the way Snakemake merges them."""
+    import yaml
+    from snakemake.utils import update_config
+
+    from hetstack.errors import ConfigError
+
+    config = {}
+    for path in [workflow_dir() / "config" / "config.yaml", *([configfile] if configfile else [])]:
+        try:
+            update_config(config, yaml.safe_load(Path(path).read_text()) or {})
+        except (OSError, yaml.YAMLError) as err:
+            raise ConfigError(path, f"cannot read the config file ({type(err).__name__})",
+                              "pass an existing YAML file with --configfile") from None
+    return config
+
+
+def train_meta(args) -> str:
+    """--meta-learner, else the config's first meta-learner (like --base-models, it falls back)."""
+    from hetstack import config as hcfg
+
+    if args.meta_learner:
+        return args.meta_learner
+    return hcfg.meta_learners(merged_config(args.configfile))[0]
+
+
 def train_targets(args) -> list[str]:
     run = f"results/{args.symbol}_h{args.horizon}"
-    return [f"{run}/{args.meta_learner}_report.json", f"{run}/run_settings.json"]
+    return [f"{run}/{train_meta(args)}_report.json", f"{run}/run_settings.json"]
 
 
 def train_overrides(args) -> dict:
     """Config keys `hetstack train` sets over config/config.yaml (and --configfile)."""
-    config = {"symbols": [args.symbol], "horizons": [args.horizon], "meta_learner": args.meta_learner}
+    config = {"symbols": [args.symbol], "horizons": [args.horizon]}
+    if args.meta_learner:
+        config["meta_learner"] = args.meta_learner
     if args.base_models:
         config["base_models"] = args.base_models
     return config
@@ -60,7 +121,8 @@ def overrides_path(args) -> Path:
 
 def train_command(args) -> list[str]:
     """The snakemake command line `hetstack train` runs (the overrides file from `overrides_path`)."""
-    cmd = [sys.executable, "-m", "snakemake", "--snakefile", str(SNAKEFILE)]
+    workflow = workflow_dir()
+    cmd = [sys.executable, "-m", "snakemake", "--snakefile", str(workflow / "Snakefile")]
     if args.directory:
         cmd += ["--directory", str(args.directory)]
     overrides = overrides_path(args)
@@ -69,9 +131,10 @@ def train_command(args) -> list[str]:
     cmd += ["--configfile", *([str(args.configfile)] if args.configfile else []), str(overrides)]
     if args.profile:
         profile = Path(args.profile)
-        if not profile.exists() and (REPO / "profiles" / args.profile).exists():
-            profile = REPO / "profiles" / args.profile
-        cmd += ["--profile", str(profile)]
+        if not profile.exists() and (workflow / "profiles" / args.profile).exists():
+            profile = workflow / "profiles" / args.profile
+        # A workflow profile replaces profiles/default; a --profile would be overridden by it key by key.
+        cmd += ["--workflow-profile", str(profile)]
     cmd += ["--cores", str(args.cores) if args.cores else "all"]
     if args.dry_run:
         cmd.append("--dry-run")
@@ -82,15 +145,21 @@ def train_command(args) -> list[str]:
 def cmd_train(args) -> int:
     import yaml
 
+    from hetstack.errors import HetstackError
     from hetstack.io import atomic_path
 
-    cmd = train_command(args)
+    try:
+        cmd = train_command(args)
+        meta = train_meta(args)
+    except HetstackError as err:
+        print(f"hetstack error: {err}", file=sys.stderr)
+        return 1
     with atomic_path(overrides_path(args)) as tmp:
         tmp.write_text(yaml.safe_dump(train_overrides(args), sort_keys=False))
     print(f"hetstack: config overrides {json.dumps(train_overrides(args))} in {overrides_path(args)}", flush=True)
     print("hetstack: " + shlex.join(cmd), flush=True)
     code = subprocess.call(cmd)
-    report = run_dir(args.symbol, args.horizon, args.directory or ".") / f"{args.meta_learner}_report.json"
+    report = run_dir(args.symbol, args.horizon, args.directory or ".") / f"{meta}_report.json"
     if code != 0:
         print(f"hetstack: snakemake failed (exit {code}); see its output and logs/ above", file=sys.stderr)
     elif args.dry_run:
@@ -108,7 +177,8 @@ def cmd_predict(args) -> int:
 
     try:
         bars = read_bars(args.bars)
-        signals = predict_bars(args.run, bars, meta=args.meta, threads=args.threads, source=str(args.bars))
+        signals = predict_bars(args.run, bars, meta=args.meta, threads=args.threads, source=str(args.bars),
+                               symbol=args.symbol or Path(args.bars).stem, allow_other_symbol=args.allow_other_symbol)
     except HetstackError as err:
         print(f"hetstack error: {err}", file=sys.stderr)
         return 1
@@ -130,8 +200,38 @@ def cmd_status(args) -> int:
     return 0 if status["exists"] else 1
 
 
+def model_rows(kind: str = "all") -> list[dict]:
+    """The registry as rows: name, kind (base or meta), family, input shape, aliases."""
+    from hetstack.models.registry import aliases, available, get_spec
+
+    rows = []
+    for which in (["base", "meta"] if kind == "all" else [kind]):
+        alias_of = {}
+        for alias, target in aliases(which).items():
+            alias_of.setdefault(target, []).append(alias)
+        for name in available(which):
+            spec = get_spec(name)
+            rows.append({"name": name, "kind": which, "family": spec.family,
+                         "input": INPUT_SHAPES.get(spec.input_kind, spec.input_kind),
+                         "aliases": alias_of.get(name, [])})
+    return rows
+
+
+def cmd_models(args) -> int:
+    rows = model_rows(args.kind)
+    if args.json:
+        print(json.dumps(rows, indent=2))
+        return 0
+    print(f"{'name':<16} {'kind':<5} {'family':<12} input")
+    for row in rows:
+        also = f"  (alias {', '.join(row['aliases'])})" if row["aliases"] else ""
+        print(f"{row['name']:<16} {row['kind']:<5} {row['family']:<12} {row['input']}{also}")
+    return 0
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="hetstack", description=__doc__.split("\n\n")[0])
+    parser.add_argument("--version", action="version", version=f"hetstack {version()}")
     sub = parser.add_subparsers(dest="command", required=True)
 
     train = sub.add_parser("train", help="build one symbol x horizon run with the Snakemake workflow")
@@ -139,9 +239,10 @@ def build_parser() -> argparse.ArgumentParser:
     train.add_argument("--horizon", required=True, type=_positive)
     train.add_argument("--base-models", type=_names, default=None,
                        help="comma-separated bases, e.g. catboost,tcn,patchtst (default: the config's)")
-    train.add_argument("--meta-learner", default="meta_ridge", help="e.g. ridge_meta (default meta_ridge)")
+    train.add_argument("--meta-learner", default=None, help="e.g. ridge_meta (default: the config's first)")
     train.add_argument("--cores", type=_positive, default=None, help="default: all")
-    train.add_argument("--profile", default=None, help="a Snakemake profile: a folder, or a name under profiles/")
+    train.add_argument("--profile", default=None,
+                       help="a workflow profile (replaces profiles/default): a folder, or a name under profiles/")
     train.add_argument("--configfile", default=None, help="a config file over config/config.yaml")
     train.add_argument("--directory", default=None, help="working directory of results/, logs/ (default: here)")
     train.add_argument("--dry-run", action="store_true", help="plan the jobs without running them")
@@ -154,12 +255,20 @@ def build_parser() -> argparse.ArgumentParser:
     predict.add_argument("--out", required=True, help="signals file (.parquet or .csv)")
     predict.add_argument("--meta", default=None, help="meta-learner (default: the run's first)")
     predict.add_argument("--threads", type=_positive, default=1)
+    predict.add_argument("--symbol", default=None, help="symbol of the bars (default: the file's stem, e.g. MES)")
+    predict.add_argument("--allow-other-symbol", action="store_true",
+                         help="score bars of a symbol other than the run's")
     predict.set_defaults(func=cmd_predict)
 
     status = sub.add_parser("status", help="which outputs of a run exist")
     status.add_argument("run", help="a run folder, e.g. results/MES_h20")
     status.add_argument("--json", action="store_true")
     status.set_defaults(func=cmd_status)
+
+    models = sub.add_parser("models", help="the model registry: name, family, input shape")
+    models.add_argument("--kind", choices=("all", "base", "meta"), default="all")
+    models.add_argument("--json", action="store_true")
+    models.set_defaults(func=cmd_models)
     return parser
 
 
