@@ -117,14 +117,16 @@ def fit_mem_mb(wildcards, attempt):
 
 
 def fit_gpus(wildcards):
-    """One GPU for a neural job when training.device is cuda (a SLURM profile turns it into --gpus)."""
+    """One GPU for a neural job when it trains on CUDA (a SLURM profile turns it into --gpus; the
+    default profile's `resources: gpu: 1` runs one such job at a time locally)."""
     return int(is_neural(wildcards.base))
 
 
-# Every resource costs Snakemake work per job while planning, so `gpu` exists only when it can be 1.
-# runtime comes from the profile (profiles/slurm set-resources).
+# Every resource costs Snakemake work per job while planning, so `gpu` exists only when it can be 1:
+# device cuda, or auto on a host that shows an NVIDIA GPU (hcfg.wants_gpu; no torch import here).
+# runtime comes from the profile (profiles/slurm: minutes times the attempt).
 FIT_RESOURCES = dict(mem_mb=fit_mem_mb)
-if config["training"].get("device", "cpu") == "cuda":
+if hcfg.wants_gpu(config["training"].get("device", "cpu")):
     FIT_RESOURCES["gpu"] = fit_gpus
 
 

@@ -1,14 +1,14 @@
 # Pictures for Snakemake's HTML report: `snakemake --cores all plots && snakemake plots --report report.html`.
-localrules:
-    plots,
-
-
+# Both run where snakemake runs: plot_run is seconds of matplotlib, a cluster job would wait longer
+# in the queue than it runs. `localrule:` (not `localrules:`) also holds under `use rule ... as`.
 rule plots:
+    localrule: True
     input:
         plot_targets(),
 
 
 rule plot_run:
+    localrule: True
     input:
         report="results/{symbol}_h{horizon}/{meta}_report.json",
         predictions="results/{symbol}_h{horizon}/predictions/{meta}_test.parquet",

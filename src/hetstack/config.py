@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import os
 import re
 from typing import Any
 
@@ -109,6 +110,20 @@ def model_params(config: dict, name: str) -> dict[str, Any]:
     from hetstack.models.registry import canonical_name
 
     return dict((config.get("model_params") or {}).get(canonical_name(name)) or {})
+
+
+def wants_gpu(device: str, environ: dict | None = None, nvidia_device: str = "/dev/nvidia0") -> bool:
+    """Whether neural fit jobs ask for the `gpu` resource: on cuda always; on auto when this (planning)
+    host shows an NVIDIA GPU. CUDA_VISIBLE_DEVICES decides when set ("", "-1" or SLURM's "NoDevFiles"
+    hide every GPU), else /dev/nvidia0; importing torch would slow planning by seconds."""
+    if device != "auto":
+        return device == "cuda"
+    environ = os.environ if environ is None else environ
+    visible = environ.get("CUDA_VISIBLE_DEVICES")
+    if visible is None:
+        return os.path.exists(nvidia_device)
+    first = visible.split(",")[0].strip()  # CUDA stops at the first invalid entry
+    return first.isdigit() or first.startswith(("GPU-", "MIG-"))
 
 
 def check_oof(config: dict) -> None:
