@@ -26,7 +26,7 @@ class BuildPyWithWorkflow(build_py):
         for name in WORKFLOW_FILES:
             source = HERE / name
             if not source.exists():
-                raise FileNotFoundError(f"{source}: part of the workflow is missing; build from a full checkout or sdist")
+                raise FileNotFoundError(f"{source}: part of the workflow is missing; build from a checkout or sdist")
             if source.is_dir():
                 shutil.copytree(source, target / name, ignore=SKIP)
             else:

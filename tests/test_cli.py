@@ -36,7 +36,8 @@ def test_train_defaults_and_profile():
     assert cmd[cmd.index("--cores") + 1] == "all" and "--dry-run" not in cmd
     assert "base_models" not in cli.train_overrides(args)  # the config's bases
     # a workflow profile: a --profile would be overridden key by key by the implicit profiles/default
-    assert "--profile" not in cmd and cmd[cmd.index("--workflow-profile") + 1] == str(cli.workflow_dir() / "profiles/slurm")
+    assert "--profile" not in cmd
+    assert cmd[cmd.index("--workflow-profile") + 1] == str(cli.workflow_dir() / "profiles/slurm")
     first_meta = yaml.safe_load((cli.workflow_dir() / "config/config.yaml").read_text())["meta_learner"]
     first_meta = first_meta if isinstance(first_meta, str) else first_meta[0]
     assert f"results/MGC_h5/{first_meta}_report.json" in cmd
@@ -45,11 +46,12 @@ def test_train_defaults_and_profile():
 def test_meta_learner_falls_back_to_the_config_like_base_models(tmp_path):
     configfile = tmp_path / "mine.yaml"
     configfile.write_text(yaml.safe_dump({"meta_learner": ["logistic_meta", "meta_ridge"]}))
-    args = cli.build_parser().parse_args(["train", "--horizon", "5", "--symbol", "MGC", "--configfile", str(configfile)])
+    argv = ["train", "--horizon", "5", "--symbol", "MGC", "--configfile", str(configfile)]
+    args = cli.build_parser().parse_args(argv)
     assert "meta_learner" not in cli.train_overrides(args) and "base_models" not in cli.train_overrides(args)
-    assert cli.train_command(args)[-2:] == ["results/MGC_h5/logistic_meta_report.json", "results/MGC_h5/run_settings.json"]
-    given = cli.build_parser().parse_args(["train", "--horizon", "5", "--symbol", "MGC", "--configfile", str(configfile),
-                                           "--meta-learner", "meta_caruana"])
+    assert cli.train_command(args)[-2:] == ["results/MGC_h5/logistic_meta_report.json",
+                                            "results/MGC_h5/run_settings.json"]
+    given = cli.build_parser().parse_args([*argv, "--meta-learner", "meta_caruana"])
     assert cli.train_overrides(given)["meta_learner"] == "meta_caruana"
     assert "results/MGC_h5/meta_caruana_report.json" in cli.train_command(given)
 

@@ -69,7 +69,8 @@ def test_python_3_11_or_newer_and_the_torch_pin():
 # xgboost-cpu has wheels for manylinux x86_64/aarch64 and Windows only (checked with pip download --no-deps)
 @pytest.mark.parametrize("platform, machine, cpu_build", [
     ("linux", "x86_64", True), ("linux", "aarch64", True), ("win32", "AMD64", True), ("win32", "ARM64", True),
-    ("darwin", "arm64", False), ("darwin", "x86_64", False), ("linux", "ppc64le", False), ("freebsd14", "amd64", False)])
+    ("darwin", "arm64", False), ("darwin", "x86_64", False), ("linux", "ppc64le", False),
+    ("freebsd14", "amd64", False)])
 def test_one_xgboost_per_platform(platform, machine, cpu_build):
     env = {**default_environment(), "sys_platform": platform, "platform_machine": machine}
     chosen = [req.name for req in requirements()
@@ -100,8 +101,9 @@ def source_tree(dest: Path) -> Path:
 @pytest.mark.skipif(shutil.which("git") is None, reason="needs git to list the checkout's files")
 def test_built_wheel_ships_the_workflow_and_train_finds_it(tmp_path):
     src = source_tree(tmp_path / "src")
-    build = subprocess.run([sys.executable, "-m", "pip", "wheel", ".", "--no-deps", "--no-build-isolation", "--no-index",
-                            "-w", str(tmp_path / "dist")], cwd=src, capture_output=True, text=True, timeout=300)
+    build = subprocess.run([sys.executable, "-m", "pip", "wheel", ".", "--no-deps", "--no-build-isolation",
+                            "--no-index", "-w", str(tmp_path / "dist")],
+                           cwd=src, capture_output=True, text=True, timeout=300)
     assert build.returncode == 0, build.stdout[-2000:] + build.stderr[-3000:]
     (wheel,) = (tmp_path / "dist").glob("hetstack-*.whl")
     names = set(zipfile.ZipFile(wheel).namelist())
@@ -118,7 +120,8 @@ def test_built_wheel_ships_the_workflow_and_train_finds_it(tmp_path):
     (run / "tiny.yaml").write_text(yaml.safe_dump({"symbols": ["SYN"], "horizons": [5], "base_models": ["ridge"],
                                                    "meta_learner": "meta_ridge", "oof": {"n_folds": 2}}))
     env = {**os.environ, "PYTHONPATH": str(site)}
-    where = subprocess.run([sys.executable, "-c", "import hetstack.cli as c; print(c.__file__); print(c.workflow_dir())"],
+    locate = "import hetstack.cli as c; print(c.__file__); print(c.workflow_dir())"
+    where = subprocess.run([sys.executable, "-c", locate],
                            cwd=run, env=env, capture_output=True, text=True, check=True).stdout.split()
     assert where == [str(site / "hetstack/cli.py"), str(site / shipped)]
     train = subprocess.run([sys.executable, "-m", "hetstack.cli", "train", "--symbol", "SYN", "--horizon", "5",
