@@ -80,6 +80,14 @@ def base_tests(wildcards):
     return expand("results/{symbol}_h{horizon}/test/{base}.parquet", base=BASES, **wildcards)
 
 
+def run_models(wildcards):
+    """The models the settings describe: settings rebuilt alone must not pair new windows with old weights."""
+    bases = "models/bases/{base}" if config["retrain_bases_on_full"] else "test/{base}.parquet"
+    return expand("results/{symbol}_h{horizon}/" + bases, base=BASES, **wildcards) + [
+        f"results/{wildcards.symbol}_h{wildcards.horizon}/models/meta/{canonical_name(m)}" for m in METAS
+    ]
+
+
 def meta_model(wildcards):
     return "results/{symbol}_h{horizon}/models/meta/{name}".format(name=canonical_name(wildcards.meta), **wildcards)
 

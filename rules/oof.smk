@@ -24,6 +24,7 @@ rule oof_fold:
 
 
 rule merge_oof:
+    localrule: True
     input:
         shards=oof_shards,
         labels="results/{symbol}_h{horizon}/labels.parquet",

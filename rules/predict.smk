@@ -1,17 +1,6 @@
-localrules:
-    run_settings,
-
-
-def run_models(wildcards):
-    """The models the settings describe: settings rebuilt alone must not pair new windows with old weights."""
-    bases = "models/bases/{base}" if config["retrain_bases_on_full"] else "test/{base}.parquet"
-    return expand("results/{symbol}_h{horizon}/" + bases, base=BASES, **wildcards) + [
-        f"results/{wildcards.symbol}_h{wildcards.horizon}/models/meta/{canonical_name(m)}" for m in METAS
-    ]
-
-
 # What `hetstack predict` needs to rebuild a run's inputs from new bars (src/hetstack/predict.py).
 rule run_settings:
+    localrule: True
     input:
         models=run_models,
         bars="results/{symbol}/bars.parquet",

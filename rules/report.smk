@@ -1,10 +1,5 @@
-localrules:
-    merge_oof,
-    report,
-    meta_comparison,
-
-
 rule report:
+    localrule: True
     input:
         meta_model=meta_model,
         tests=base_tests,
@@ -37,6 +32,7 @@ rule report:
 
 
 rule meta_comparison:
+    localrule: True
     input:
         reports=lambda wc: expand(
             "results/{symbol}_h{horizon}/{meta}_report.json", meta=available("meta"), **wc

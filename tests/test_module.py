@@ -1,6 +1,7 @@
 """The workflow imported with Snakemake's `module` directive from another folder plans like the original:
 its paths (src/, the schema, the config, scripts) come from its own folder, not the importing workflow's."""
 
+import json
 import subprocess
 import sys
 from pathlib import Path
@@ -8,6 +9,7 @@ from pathlib import Path
 import yaml
 from snakemake.utils import update_config
 
+from test_slurm_resources import LOCAL_RULES
 from test_workflow import TINY
 
 REPO = Path(__file__).resolve().parents[1]
@@ -35,3 +37,9 @@ use rule * from hetstack as hetstack_*
     assert counts["hetstack_oof_fold"] == "4" and counts["hetstack_report"] == "1", counts  # 2 bases x 2 folds
     assert "results/SYN_h5/oof/lightgbm/fold1.parquet" in out
     assert not (tmp_path / "src").exists() and not (tmp_path / "config/config.schema.yaml").exists()
+    # the cheap rules stay local under their new names (a `localrules:` list would not follow them)
+    local = subprocess.run([sys.executable, "-c", LOCAL_RULES, str(tmp_path / "Snakefile"), str(tmp_path),
+                            str(tmp_path / "config.yaml")], capture_output=True, text=True, timeout=300)
+    assert local.returncode == 0, local.stderr[-3000:]
+    names = {f"hetstack_{r}" for r in ("merge_oof", "report", "meta_comparison", "run_settings", "plot_run", "plots")}
+    assert names <= set(json.loads(local.stdout.splitlines()[-1]))

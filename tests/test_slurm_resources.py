@@ -67,7 +67,7 @@ def test_plot_run_is_not_a_cluster_job(tmp_path):
                              str(tmp_path / "tiny.yaml")], capture_output=True, text=True, timeout=300)
     assert result.returncode == 0, result.stderr[-3000:]
     local = set(json.loads(result.stdout.splitlines()[-1]))
-    assert {"plot_run", "plots", "merge_oof", "report"} <= local and not {"oof_fold", "fit_meta", "bars"} & local
+    assert {"plot_run", "plots", "merge_oof", "report", "meta_comparison", "run_settings"} <= local and not {"oof_fold", "fit_meta", "bars"} & local
 
 
 @pytest.mark.parametrize("device, environ, nvidia, expected", [
