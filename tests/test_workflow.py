@@ -112,9 +112,10 @@ def test_deleting_one_shard_reruns_only_that_shard_and_its_dependents(workdir):
     run = workdir / "results/SYN_h5"
     kept = {p: p.stat().st_mtime_ns for p in (run / "oof").rglob("*.parquet") if p.name != "fold1.parquet"}
     (run / "oof/ridge/fold1.parquet").unlink()
-    # two meta-learners in the tiny config: each is refitted and reported again
+    # two meta-learners in the tiny config: each is refitted and reported again, and the run's
+    # settings for live prediction follow their models
     assert planned_jobs(snakemake(workdir, "-n")) == {"oof_fold": 1, "merge_oof": 1, "fit_meta": 2, "report": 2,
-                                                      "all": 1}
+                                                      "run_settings": 1, "all": 1}
     snakemake(workdir)
     assert planned_jobs(snakemake(workdir, "-n")) == {}
     assert (run / "oof/ridge/fold1.parquet").exists()
