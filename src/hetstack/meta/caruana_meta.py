@@ -53,6 +53,7 @@ def ensemble_selection(p_true: np.ndarray, ensemble_size: int, sample_weight=Non
           aliases=("caruana_meta", "ensemble_selection"))
 class CaruanaMeta(MetaLearner):
     default_params = {"ensemble_size": 25}
+    learns_class_prior = False  # weighted averages of the bases' probabilities
     weights_method = ("ensemble selection weights (Caruana et al. 2004): the base's share of the greedy "
                       "selections with replacement in the lowest-log-loss prefix, the same for every class")
 

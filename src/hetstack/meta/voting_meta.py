@@ -22,6 +22,7 @@ def soft_vote(X, n_bases: int, weights=None) -> np.ndarray:
 
 @register(name="meta_voting", family="inference", input_kind="meta", aliases=("voting_meta",))
 class VotingMeta(MetaLearner):
+    learns_class_prior = False  # weighted averages of the bases' probabilities
     weights_method = "uniform soft vote: every base weighs 1/n_bases for every class (nothing is fitted)"
 
     def _fit(self, X, y, X_val, y_val, sample_weight):

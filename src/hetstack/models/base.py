@@ -75,6 +75,20 @@ def fit_temperature(scores: np.ndarray, y_index: np.ndarray, sample_weight=None)
     return float(np.exp(res.x))
 
 
+def weighted_prior_shift(y_idx: np.ndarray, sample_weight=None) -> np.ndarray:
+    """log p(c) - log p_w(c). A model fitted under sample weights learns the weighted class
+    frequencies p_w; adding this to its log-probabilities (Bayes' rule for a prior shift) restores
+    the unweighted frequencies that new rows follow. 0 for absent classes and without weights."""
+    if sample_weight is None:
+        return np.zeros(len(CLASSES))
+    y_idx = np.asarray(y_idx, dtype=np.int64)
+    w = np.asarray(sample_weight, dtype=np.float64)
+    plain = np.bincount(y_idx, minlength=len(CLASSES)) / len(y_idx)
+    weighted = np.bincount(y_idx, weights=w, minlength=len(CLASSES)) / w.sum()
+    present = (plain > 0) & (weighted > 0)
+    return np.where(present, np.log(np.where(present, plain, 1.0)) - np.log(np.where(present, weighted, 1.0)), 0.0)
+
+
 def expand_probabilities(proba: np.ndarray, present_classes) -> np.ndarray:
     """Put the columns of a model that saw only some classes back into the full -1/0/+1 layout."""
     full = np.zeros((proba.shape[0], len(CLASSES)))
@@ -112,6 +126,9 @@ class BaseModel:
     family: str = ""
     input_kind: str = ""
     default_params: dict[str, Any] = {}
+    # False where fitting learns no class frequencies (a plain vote, a selection of bases): then
+    # sample weights shift no prior and predict() leaves the probabilities as they are.
+    learns_class_prior = True
 
     def __init__(self, params: dict[str, Any] | None = None, *, seed: int = 0, threads: int = 1):
         self.params = {**self.default_params, **(params or {})}
@@ -127,6 +144,7 @@ class BaseModel:
         y_val_idx = labels_to_index(y_val) if y_val is not None and len(y_val) else None
         self.input_shape_ = input_shape(X_train)
         best_iteration = self._fit(X_train, y_train_idx, X_val, y_val_idx, sample_weights)
+        self.prior_shift_ = weighted_prior_shift(y_train_idx, sample_weights if self.learns_class_prior else None)
         self.is_fitted = True
         train = self._score(X_train, y_train_idx)
         val = self._score(X_val, y_val_idx) if y_val_idx is not None else (None, None)
@@ -146,8 +164,8 @@ class BaseModel:
             raise DataError(f"model {self.name}", f"trained on inputs of shape (N, {', '.join(map(str, expected))}), "
                             f"given (N, {', '.join(map(str, input_shape(X)))})",
                             "predict with the run's own run_settings.json (rebuild it with snakemake), or retrain")
-        proba = np.asarray(self._predict_proba(X), dtype=np.float64)
-        proba = np.clip(proba, 0.0, None)
+        proba = np.clip(np.asarray(self._predict_proba(X), dtype=np.float64), 0.0, None)
+        proba *= np.exp(getattr(self, "prior_shift_", np.zeros(len(CLASSES))))
         proba /= proba.sum(axis=1, keepdims=True)
         return PredictionOutput.from_probabilities(proba)
 
@@ -157,7 +175,8 @@ class BaseModel:
         path.mkdir(parents=True, exist_ok=True)
         self._save(path)
         header = {"name": self.name, "family": self.family, "input_kind": self.input_kind,
-                  "params": self.params, "seed": self.seed, "input_shape": list(self.input_shape_)}
+                  "params": self.params, "seed": self.seed, "input_shape": list(self.input_shape_),
+                  "prior_shift": list(map(float, self.prior_shift_))}
         from hetstack.io import write_json
 
         write_json(path / "model.json", header)
@@ -170,6 +189,7 @@ class BaseModel:
             raise ValueError(f"{path}: holds model {header['name']!r}, not {cls.name!r}")
         model = cls(header["params"], seed=header["seed"], threads=threads)
         model.input_shape_ = tuple(header["input_shape"])
+        model.prior_shift_ = np.asarray(header["prior_shift"], dtype=np.float64)
         model._load(path)
         model.is_fitted = True
         return model

@@ -107,6 +107,10 @@ def class_weights(y: np.ndarray) -> np.ndarray:
     return np.divide(len(y), 3.0 * counts, out=np.zeros(3), where=counts > 0)
 
 
+def class_shares(y: np.ndarray, weights: np.ndarray) -> np.ndarray:
+    return np.bincount(y, weights=weights, minlength=3) / weights.sum()
+
+
 def fit_network(model: Classifier, X, y: np.ndarray, sample_weight, X_val, y_val, *, epochs: int, batch_size: int,
                 lr: float, weight_decay: float, patience: int, seed: int, device: torch.device,
                 balance_classes: bool = True) -> FitResult:
@@ -120,10 +124,14 @@ def fit_network(model: Classifier, X, y: np.ndarray, sample_weight, X_val, y_val
     weights = np.ones(len(y)) if sample_weight is None else np.asarray(sample_weight, dtype=np.float64)
     logit_offset = np.zeros(3)
     if balance_classes:
-        # balanced training learns p(c|x)/prior(c); adding log prior(c) restores the base rates
-        prior = np.bincount(y, weights=weights, minlength=3) / weights.sum()
-        logit_offset = np.log(np.clip(prior, 1e-12, None))
+        # The network learns the class shares of its training weights. Balancing moves them from the
+        # sample-weighted shares p_w to W; the offset log p_w - log W moves them back (logit
+        # adjustment, Menon et al. 2021). BaseModel then takes p_w to the unweighted frequencies.
+        before = class_shares(y, weights)
         weights = weights * class_weights(y)[y]
+        after = class_shares(y, weights)
+        present = (before > 0) & (after > 0)
+        logit_offset = np.where(present, np.log(np.where(present, before, 1.0) / np.where(present, after, 1.0)), 0.0)
     weights = weights / weights.mean()
     optimizer = torch.optim.AdamW(model.parameters(), lr=lr, weight_decay=weight_decay)
     loss_fn = nn.CrossEntropyLoss(reduction="none")
