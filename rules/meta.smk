@@ -26,6 +26,7 @@ rule fit_meta:
             purge_bars=config["oof"]["purge_bars"],
             embargo_bars=config["oof"]["embargo_bars"],
             use_sample_weights=config["oof"]["use_sample_weights"],
+            drop_unskilled_bases=config["training"].get("drop_unskilled_bases", True),
         ),
     script:
         "../workflow_scripts/fit_meta.py"

@@ -29,6 +29,21 @@ def test_classification_metrics_hand_computed():
     assert got["class_balance"] == {"-1": 0.25, "0": 0.25, "1": 0.5}
 
 
+def test_skill_is_the_log_loss_gained_over_the_class_prior():
+    from hetstack.evaluation import class_prior
+
+    y = np.array([-1, 0, 0, 1, 0, 1])
+    prior = class_prior(y)
+    np.testing.assert_allclose(prior, [1 / 6, 1 / 2, 1 / 3])
+    assert classification_metrics(y, np.tile(prior, (6, 1)), prior=prior)["skill"] == pytest.approx(0.0, abs=1e-12)
+    sharp = np.full((6, 3), 0.1)
+    sharp[np.arange(6), y + 1] = 0.8
+    expected = -np.mean(np.log(prior[y + 1])) + np.log(0.8)
+    assert classification_metrics(y, sharp, prior=prior)["skill"] == pytest.approx(expected)
+    assert classification_metrics(y, sharp[:, ::-1], prior=prior)["skill"] < 0  # worse than the frequencies
+    assert "skill" not in classification_metrics(y, sharp)
+
+
 def test_classification_metrics_weighted():
     got = classification_metrics(Y, PROBA, sample_weight=[1, 1, 1, 3])
     assert got["accuracy"] == pytest.approx(3 / 6)

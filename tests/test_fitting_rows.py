@@ -62,7 +62,7 @@ def test_no_meta_fit_touches_its_validation_rows(tmp_path, recorded_fits, meta, 
     lookup.update({tuple(row): int(i) for row, i in zip(matrix[columns].to_numpy(np.float64).tolist(),
                                                         matrix["sample_id"])})
     fit_meta(meta, str(tmp_path / "matrix.parquet"), BASES, str(tmp_path / "model"), params=FAST.get(meta, {}),
-             seed=0, threads=1, use_oof_for_val=use_oof_for_val, **SETTINGS)
+             seed=0, threads=1, use_oof_for_val=use_oof_for_val, drop_unskilled_bases=False, **SETTINGS)
     validation = json.loads((tmp_path / "model/validation.json").read_text())
     ids, t1 = matrix["sample_id"].to_numpy(), matrix["t1"].to_numpy()
     if use_oof_for_val:  # one meta per fold, validated on that fold's test rows, then the final fit
@@ -77,6 +77,23 @@ def test_no_meta_fit_touches_its_validation_rows(tmp_path, recorded_fits, meta, 
         assert not fitted & held_out
         assert get_spec(meta).cls.fits_on_holdout == bool(held_out)
         np.testing.assert_allclose(weights.mean(), 1.0)  # rescaled over the rows fitted
+
+
+@pytest.mark.parametrize("use_oof_for_val", [False, True])
+def test_a_base_without_oof_skill_is_left_out_of_the_meta(tmp_path, use_oof_for_val):
+    from hetstack.models import load_model
+
+    oof_matrix(tmp_path / "matrix.parquet")  # base "noise" is a random Dirichlet draw: no skill
+    for drop in (True, False):
+        out = tmp_path / f"model_{drop}"
+        fit_meta("meta_ridge", str(tmp_path / "matrix.parquet"), BASES, str(out), params={}, seed=0, threads=1,
+                 use_oof_for_val=use_oof_for_val, drop_unskilled_bases=drop, **SETTINGS)
+        validation = json.loads((out / "validation.json").read_text())
+        skill = validation["base_skill_on_fit_rows"]
+        assert skill["good"] > 0.1 and skill["noise"] < 0
+        assert validation["bases"]["noise"]["skill"] < 0 < validation["meta"]["skill"]
+        assert validation["dropped_bases"] == (["noise"] if drop else [])
+        assert load_model(out).base_names == (["good"] if drop else BASES)
 
 
 def test_ridge_temperature_is_fitted_on_the_held_out_rows():

@@ -60,15 +60,18 @@ def _drawn_svg(path):
 def test_every_plot_is_a_drawn_svg(tmp_path):
     report = {"symbol": "SYN", "horizon": 5, "meta_learner": "meta_ridge", "base_models": ["a", "b"],
               "base_model_performance": {b: {"test_acc": acc, "test_log_loss": 1.05, "val_acc": acc, "val_log_loss": 1.06,
-                                             "trading": {"sharpe_ratio": 0.1}} for b, acc in (("a", 0.4), ("b", 0.45))},
+                                             "test_skill": skill, "val_skill": skill, "oof_skill": skill,
+                                             "in_meta": skill > 0, "trading": {"sharpe_ratio": 0.1}}
+                                         for b, acc, skill in (("a", 0.4, -0.01), ("b", 0.45, 0.03))},
               "performance": {"test_accuracy": 0.5, "test_log_loss": 1.0, "val_accuracy": 0.48, "val_log_loss": 1.01,
-                              "sharpe_ratio": 1.2},
+                              "test_skill": 0.05, "val_skill": 0.04, "sharpe_ratio": 1.2},
               "meta_learner_weights": {"a": [0.1, -0.2, 0.3], "b": [0.4, 0.0, -0.1]},
               "meta_learner_weights_method": "coefficient shares"}
     table = plots.score_table(report)
     assert list(table["model"]) == ["a", "b", "meta_ridge"] and table["test_accuracy"].iloc[-1] == 0.5
     plots.write_score_table_html(table, tmp_path / "t.html", "scores")
-    assert "<td>meta_ridge</td>" in (tmp_path / "t.html").read_text()
+    page = (tmp_path / "t.html").read_text()
+    assert "<td>meta_ridge</td>" in page and "<th>test_skill</th>" in page and "no (no OOF skill)" in page
     plots.plot_scores(table, tmp_path / "scores.svg", "scores")
     assert "meta_ridge" in _drawn_svg(tmp_path / "scores.svg")
     rng = np.random.default_rng(2)

@@ -64,8 +64,14 @@ def test_report_has_every_field_with_real_values(workdir):
         perf = report["base_model_performance"][base]
         for key in ("val_acc", "test_acc", "val_log_loss", "test_log_loss", "oof_acc"):
             assert 0.0 < perf[key] < 5.0
-        assert len(report["meta_learner_weights"][base]) == 3
+        for key in ("val_skill", "test_skill", "oof_skill"):  # log loss gained over the train class prior
+            assert -1.0 < perf[key] < 1.0
+        assert perf["in_meta"] == (base in report["meta_inputs"])
+        assert (perf["oof_skill"] <= 0) == (base in report["bases_without_oof_skill"])
+    assert set(report["meta_learner_weights"]) == set(report["meta_inputs"])
+    assert all(len(w) == 3 for w in report["meta_learner_weights"].values())
     perf = report["performance"]
+    assert -1.0 < perf["val_skill"] < 1.0 and -1.0 < perf["test_skill"] < 1.0
     for key in ("val_accuracy", "test_accuracy", "improvement_over_best_base", "sharpe_ratio", "max_drawdown",
                 "test_log_loss"):
         assert isinstance(perf[key], float)
@@ -174,7 +180,8 @@ def test_every_meta_learner_reports_on_the_same_shards(workdir):
         assert row["weights_method"], name
         report = json.loads((run / f"{name}_report.json").read_text())
         weights = report["meta_learner_weights"]
-        assert set(weights) == {"lightgbm", "ridge"} and all(len(w) == 3 for w in weights.values())
+        assert set(weights) == set(report["meta_inputs"]) <= {"lightgbm", "ridge"}, name
+        assert all(len(w) == 3 for w in weights.values())
     # one set of OOF shards served them all
     assert len(list((run / "oof").rglob("fold*.parquet"))) == 2 * 3 * 2
 

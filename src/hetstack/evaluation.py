@@ -16,11 +16,19 @@ from .errors import ConfigError, DataError
 _DAYS_PER_YEAR = 365.25
 
 
-def classification_metrics(y_true, proba, sample_weight=None) -> dict:
+def class_prior(y) -> np.ndarray:
+    """Share of each class -1, 0, +1 among labels: the constant forecast that skill is measured against."""
+    y = np.asarray(y)
+    return np.array([np.mean(y == c) for c in CLASSES], dtype=np.float64)
+
+
+def classification_metrics(y_true, proba, sample_weight=None, prior=None) -> dict:
     """Accuracy and log loss of (N, 3) probabilities ordered (-1, 0, +1) against labels in {-1, 0, 1}.
 
     The predicted class is the argmax column mapped back to -1/0/+1. class_balance is the
-    unweighted share of each true class, keyed '-1', '0', '1'.
+    unweighted share of each true class, keyed '-1', '0', '1'. With `prior` (class shares of the
+    training labels), `skill` is the log loss of always forecasting the prior minus the model's:
+    > 0 means the model knows more than the class frequencies.
     """
     y_true = np.asarray(y_true)
     proba = np.asarray(proba, dtype=np.float64)
@@ -39,12 +47,17 @@ def classification_metrics(y_true, proba, sample_weight=None) -> dict:
     predicted = classes[proba.argmax(axis=1)]
     weights = None if sample_weight is None else np.asarray(sample_weight, dtype=np.float64)
     counts = {str(c): float(np.mean(y_true == c)) for c in CLASSES}
-    return {
+    metrics = {
         "accuracy": float(accuracy_score(y_true, predicted, sample_weight=weights)),
         "log_loss": float(log_loss(y_true, proba, labels=list(CLASSES), sample_weight=weights)),
         "n": int(y_true.size),
         "class_balance": counts,
     }
+    if prior is not None:
+        constant = np.broadcast_to(np.asarray(prior, dtype=np.float64), proba.shape)
+        metrics["skill"] = float(log_loss(y_true, constant, labels=list(CLASSES), sample_weight=weights)
+                                 - metrics["log_loss"])
+    return metrics
 
 
 @dataclass

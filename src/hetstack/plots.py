@@ -40,16 +40,22 @@ def _save(fig, path: str | Path) -> None:
 
 
 def score_table(report: dict) -> pd.DataFrame:
-    """Rows: every base then the meta-learner; test/val accuracy and log-loss."""
+    """Rows: every base then the meta-learner; test/val accuracy, log-loss and skill (over the class
+    prior), OOF skill of the bases and whether the meta-learner reads them."""
     rows = []
     for base, perf in report["base_model_performance"].items():
         rows.append({"model": base, "kind": "base", "test_accuracy": perf["test_acc"],
-                     "test_log_loss": perf["test_log_loss"], "val_accuracy": perf["val_acc"],
-                     "val_log_loss": perf["val_log_loss"], "sharpe_ratio": perf["trading"]["sharpe_ratio"]})
+                     "test_log_loss": perf["test_log_loss"], "test_skill": perf["test_skill"],
+                     "val_accuracy": perf["val_acc"], "val_log_loss": perf["val_log_loss"],
+                     "val_skill": perf["val_skill"], "oof_skill": perf["oof_skill"],
+                     "sharpe_ratio": perf["trading"]["sharpe_ratio"],
+                     "meta_input": "yes" if perf["in_meta"] else "no (no OOF skill)"})
     perf = report["performance"]
     rows.append({"model": report["meta_learner"], "kind": "meta", "test_accuracy": perf["test_accuracy"],
-                 "test_log_loss": perf["test_log_loss"], "val_accuracy": perf["val_accuracy"],
-                 "val_log_loss": perf["val_log_loss"], "sharpe_ratio": perf["sharpe_ratio"]})
+                 "test_log_loss": perf["test_log_loss"], "test_skill": perf["test_skill"],
+                 "val_accuracy": perf["val_accuracy"], "val_log_loss": perf["val_log_loss"],
+                 "val_skill": perf["val_skill"], "oof_skill": float("nan"), "sharpe_ratio": perf["sharpe_ratio"],
+                 "meta_input": ""})
     return pd.DataFrame(rows)
 
 

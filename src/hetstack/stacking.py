@@ -327,12 +327,26 @@ def merge_oof(shards: dict[str, list[str]], labels_path: str, folds_path: str, o
 
 # ----------------------------------------------------------------------------- meta-learner
 
+def skilled_bases(X: np.ndarray, y: np.ndarray, base_names: list[str]) -> tuple[list[str], dict[str, float]]:
+    """Bases whose OOF probabilities beat the class prior of these rows in log loss (skill > 0), and
+    every base's skill. With none skilled, the least bad one, so the meta keeps an input."""
+    from hetstack.evaluation import class_prior, classification_metrics
+
+    prior = class_prior(y)
+    skill = {b: classification_metrics(y, X[:, 3 * i:3 * i + 3], prior=prior)["skill"] for i, b in enumerate(base_names)}
+    kept = [b for b in base_names if skill[b] > 0] or [max(base_names, key=skill.get)]
+    return kept, skill
+
+
 def fit_meta(meta: str, matrix_path: str, base_names: list[str], out_dir: str, *, params: dict, seed: int,
              threads: int, val_split: float, use_oof_for_val: bool, n_folds: int, purge_bars: int,
-             embargo_bars: int, use_sample_weights: bool) -> None:
-    """Fit a meta-learner on the OOF matrix; validate it on a purged tail slice (or by purged K-fold)."""
+             embargo_bars: int, use_sample_weights: bool, drop_unskilled_bases: bool = True) -> None:
+    """Fit a meta-learner on the OOF matrix; validate it on a purged tail slice (or by purged K-fold).
+
+    With `drop_unskilled_bases`, a base without OOF skill on the meta's own training rows is left
+    out of its inputs: it can only add noise. Chosen per fit, so no validation row takes part."""
     from hetstack.cv import inner_validation_split, purged_kfold
-    from hetstack.evaluation import classification_metrics
+    from hetstack.evaluation import class_prior, classification_metrics
     from hetstack.models.registry import get_spec
 
     matrix = read_parquet(matrix_path)
@@ -343,17 +357,25 @@ def fit_meta(meta: str, matrix_path: str, base_names: list[str], out_dir: str, *
     w = matrix["weight"].to_numpy() if use_sample_weights else np.ones(len(matrix))
     ids, t1 = matrix["sample_id"].to_numpy(np.int64), matrix["t1"].to_numpy(np.int64)
 
+    def inputs(bases: list[str]) -> list[int]:
+        return [3 * base_names.index(b) + k for b in bases for k in range(3)]
+
     def fit_on(rows: np.ndarray):
         """A meta fitted on `rows` alone. One that early-stops or calibrates gets a purged slice
         carved from those rows, so no row a validation score is measured on is fitted on."""
-        model = spec.cls(params, seed=seed, threads=threads, base_names=base_names)
+        bases = skilled_bases(X[rows], y[rows], base_names)[0] if drop_unskilled_bases else list(base_names)
+        Xb = X[:, inputs(bases)]
+        model = spec.cls(params, seed=seed, threads=threads, base_names=bases)
         if model.fits_on_holdout:
             fit_ids, hold_ids = inner_validation_split(ids[rows], t1[rows], val_split, purge_bars, embargo_bars)
             fit, hold = np.isin(ids, fit_ids), np.isin(ids, hold_ids)
-            model.fit(X[fit], y[fit], X[hold], y[hold], sample_weights=fit_weights(w[fit]))
+            model.fit(Xb[fit], y[fit], Xb[hold], y[hold], sample_weights=fit_weights(w[fit]))
         else:
-            model.fit(X[rows], y[rows], sample_weights=fit_weights(w[rows]))
+            model.fit(Xb[rows], y[rows], sample_weights=fit_weights(w[rows]))
         return model
+
+    def predict(model, rows: np.ndarray) -> np.ndarray:
+        return model.predict(X[rows][:, inputs(model.base_names)]).probabilities
 
     if use_oof_for_val:
         # every OOF row validates once, predicted by a meta fitted on the purged rest
@@ -361,7 +383,7 @@ def fit_meta(meta: str, matrix_path: str, base_names: list[str], out_dir: str, *
         val_proba = np.zeros((len(ids), 3))
         for fold in purged_kfold(ids, t1, n_folds, purge_bars, embargo_bars):
             te = np.isin(ids, fold.test_ids)
-            val_proba[te] = fit_on(np.isin(ids, fold.train_ids)).predict(X[te]).probabilities
+            val_proba[te] = predict(fit_on(np.isin(ids, fold.train_ids)), te)
         model = fit_on(val_mask)
         fit_mask = val_mask
         mode = f"purged {n_folds}-fold cross-validation over all OOF rows; final fit on all rows"
@@ -369,16 +391,24 @@ def fit_meta(meta: str, matrix_path: str, base_names: list[str], out_dir: str, *
         fit_ids, val_ids = inner_validation_split(ids, t1, val_split, purge_bars, embargo_bars)
         fit_mask, val_mask = np.isin(ids, fit_ids), np.isin(ids, val_ids)
         model = fit_on(fit_mask)
-        val_proba = model.predict(X[val_mask]).probabilities
+        val_proba = predict(model, val_mask)
         mode = f"fit on the first {1 - val_split:.0%} of OOF rows, validated on the purged last {val_split:.0%}"
-    y_val = y[val_mask]
+    y_val, prior = y[val_mask], class_prior(y)  # skill against the class shares of the OOF (train) rows
+    fit_skill = skilled_bases(X[fit_mask], y[fit_mask], base_names)[1]
+    dropped = [b for b in base_names if b not in model.base_names]
     validation = {
         "mode": mode,
         "n_fit": int(fit_mask.sum()), "n_val": int(val_mask.sum()),
         "val_sample_range": [int(ids[val_mask][0]), int(ids[val_mask][-1])],
-        "meta": classification_metrics(y_val, val_proba),
-        "bases": {b: classification_metrics(y_val, X[val_mask][:, 3 * i:3 * i + 3]) for i, b in enumerate(base_names)},
+        "meta": classification_metrics(y_val, val_proba, prior=prior),
+        "bases": {b: classification_metrics(y_val, X[val_mask][:, 3 * i:3 * i + 3], prior=prior)
+                  for i, b in enumerate(base_names)},
+        "base_skill_on_fit_rows": fit_skill,
+        "dropped_bases": dropped,
     }
+    for b in dropped:
+        log.warning("%s: base %s has no OOF skill on the meta's fit rows (%+.4f): left out of the meta's inputs",
+                    meta, b, fit_skill[b])
     with atomic_dir(out_dir) as tmp_dir:  # the model directory appears complete or not at all
         model.save(tmp_dir)
         write_json(tmp_dir / "validation.json", validation)
@@ -391,11 +421,11 @@ def build_report(meta_requested: str, meta_dir: str, base_tests: dict[str, str],
                  bars_path: str, out_report: str, out_predictions: str, *, symbol: str, horizon: int,
                  cost_bps: float, config_digest: str, settings: dict) -> dict:
     """Score the stacked ensemble and each base on the same hold-out rows; write the report JSON."""
-    from hetstack.evaluation import classification_metrics, trading_metrics
+    from hetstack.evaluation import class_prior, classification_metrics, trading_metrics
     from hetstack.models.base import load_model
 
     meta = load_model(meta_dir)
-    base_names = meta.base_names
+    base_names = list(base_tests)  # every configured base; the meta may read fewer (dropped_bases)
     frames = {b: read_parquet(base_tests[b]) for b in base_names}
     test_ids = frames[base_names[0]]["sample_id"].to_numpy(np.int64)
     for b, frame in frames.items():
@@ -404,8 +434,9 @@ def build_report(meta_requested: str, meta_dir: str, base_tests: dict[str, str],
     samples = SampleTable.read(labels_path)
     y_test = samples.column("label", test_ids)
     X_test = np.hstack([frames[b][PROB_COLUMNS].to_numpy(np.float64) for b in base_names])
-    out = meta.predict(X_test)
+    out = meta.predict(np.hstack([frames[b][PROB_COLUMNS].to_numpy(np.float64) for b in meta.base_names]))
     matrix = read_parquet(matrix_path)
+    prior = class_prior(matrix["label"].to_numpy())  # train labels' shares: no test label in the reference
     validation = read_json(Path(meta_dir) / "validation.json")
     bars = read_parquet(bars_path, columns=["timestamp", "close"])
     close, stamps = bars["close"].to_numpy(np.float64), bars["timestamp"].to_numpy()
@@ -417,16 +448,23 @@ def build_report(meta_requested: str, meta_dir: str, base_tests: dict[str, str],
     base_perf = {}
     for i, b in enumerate(base_names):
         proba = X_test[:, 3 * i:3 * i + 3]
-        test = classification_metrics(y_test, proba)
-        oof = classification_metrics(matrix["label"].to_numpy(), matrix[prob_columns(b)].to_numpy(np.float64))
+        test = classification_metrics(y_test, proba, prior=prior)
+        oof = classification_metrics(matrix["label"].to_numpy(), matrix[prob_columns(b)].to_numpy(np.float64),
+                                     prior=prior)
         val = validation["bases"][b]
         base_perf[b] = {
             "val_acc": val["accuracy"], "test_acc": test["accuracy"],
             "val_log_loss": val["log_loss"], "test_log_loss": test["log_loss"],
             "oof_acc": oof["accuracy"], "oof_log_loss": oof["log_loss"],
+            "val_skill": val["skill"], "test_skill": test["skill"], "oof_skill": oof["skill"],
+            "in_meta": b in meta.base_names,
             "trading": trading(proba),
         }
-    meta_test = classification_metrics(y_test, out.probabilities)
+    no_skill = [b for b in base_names if base_perf[b]["oof_skill"] <= 0]
+    for b in no_skill:
+        log.warning("%s: base %s has no OOF skill (%+.4f log loss against the class prior)%s", meta_requested, b,
+                    base_perf[b]["oof_skill"], "" if b in meta.base_names else "; the meta-learner leaves it out")
+    meta_test = classification_metrics(y_test, out.probabilities, prior=prior)
     meta_trading = trading(out.probabilities)
     best_base = max(base_names, key=lambda b: base_perf[b]["test_acc"])
     best_by_val = max(base_names, key=lambda b: base_perf[b]["val_acc"])
@@ -440,14 +478,20 @@ def build_report(meta_requested: str, meta_dir: str, base_tests: dict[str, str],
         "meta_learner_type": spec.name.removeprefix("meta_"),
         "base_models": base_names,
         "base_model_performance": base_perf,
+        "bases_without_oof_skill": no_skill,
+        "meta_inputs": list(meta.base_names),
+        "skill_reference": "log loss of always forecasting the class shares of the train (OOF) labels "
+                           f"{dict(zip(map(str, CLASSES), map(float, prior)))} minus the model's; > 0 is skill",
         "meta_learner_weights": out.base_weights,
         "meta_learner_weights_method": meta.weights_method,
         "meta_learner_coefficients": meta.coefficients() if hasattr(meta, "coefficients") else None,
         "performance": {
             "val_accuracy": validation["meta"]["accuracy"],
             "val_log_loss": validation["meta"]["log_loss"],
+            "val_skill": validation["meta"]["skill"],
             "test_accuracy": meta_test["accuracy"],
             "test_log_loss": meta_test["log_loss"],
+            "test_skill": meta_test["skill"],
             "improvement_over_best_base": meta_test["accuracy"] - base_perf[best_base]["test_acc"],
             "best_base": best_base,
             "improvement_over_best_base_by_val": meta_test["accuracy"] - base_perf[best_by_val]["test_acc"],
