@@ -75,18 +75,41 @@ def fit_temperature(scores: np.ndarray, y_index: np.ndarray, sample_weight=None)
     return float(np.exp(res.x))
 
 
-def weighted_prior_shift(y_idx: np.ndarray, sample_weight=None) -> np.ndarray:
-    """log p(c) - log p_w(c). A model fitted under sample weights learns the weighted class
-    frequencies p_w; adding this to its log-probabilities (Bayes' rule for a prior shift) restores
-    the unweighted frequencies that new rows follow. 0 for absent classes and without weights."""
-    if sample_weight is None:
-        return np.zeros(len(CLASSES))
+def fit_class_offset(proba: np.ndarray, y_idx: np.ndarray) -> np.ndarray:
+    """Per-class log offset b (b_0 = 0) with which softmax(log proba + b) has the lowest unweighted
+    log loss on these rows; at that optimum the mean prediction equals the class frequencies.
+
+    A model fitted under sample weights or class balancing learns other class shares than new rows
+    follow. Bayes' rule would shift by log p(c) / p_w(c), but uniqueness weights depend on the
+    inputs too (overlapping labels cluster in time), so the offset is fitted, not derived."""
+    from scipy.optimize import minimize
+
     y_idx = np.asarray(y_idx, dtype=np.int64)
-    w = np.asarray(sample_weight, dtype=np.float64)
-    plain = np.bincount(y_idx, minlength=len(CLASSES)) / len(y_idx)
-    weighted = np.bincount(y_idx, weights=w, minlength=len(CLASSES)) / w.sum()
-    present = (plain > 0) & (weighted > 0)
-    return np.where(present, np.log(np.where(present, plain, 1.0)) - np.log(np.where(present, weighted, 1.0)), 0.0)
+    log_p = np.log(np.clip(np.asarray(proba, dtype=np.float64), 1e-12, None))
+    free = [c for c in (0, 2) if (y_idx == c).any()]  # an absent class keeps offset 0
+    onehot = np.eye(len(CLASSES))[y_idx]
+
+    def loss_and_grad(theta):
+        b = np.zeros(len(CLASSES))
+        b[free] = theta
+        z = log_p + b
+        z = z - z.max(axis=1, keepdims=True)
+        log_q = z - np.log(np.exp(z).sum(axis=1, keepdims=True))
+        grad = (np.exp(log_q) - onehot).mean(axis=0)
+        return -float(log_q[np.arange(len(y_idx)), y_idx].mean()), grad[free]
+
+    offset = np.zeros(len(CLASSES))
+    if free and (y_idx == 1).any():
+        res = minimize(loss_and_grad, np.zeros(len(free)), jac=True, method="L-BFGS-B",
+                       bounds=[(-10.0, 10.0)] * len(free), options={"maxiter": 200, "gtol": 1e-10})
+        offset[free] = res.x
+    return offset
+
+
+def shift_probabilities(proba: np.ndarray, offset: np.ndarray) -> np.ndarray:
+    """softmax(log proba + offset), rows renormalized."""
+    shifted = proba * np.exp(offset)
+    return shifted / shifted.sum(axis=1, keepdims=True)
 
 
 def expand_probabilities(proba: np.ndarray, present_classes) -> np.ndarray:
@@ -126,8 +149,8 @@ class BaseModel:
     family: str = ""
     input_kind: str = ""
     default_params: dict[str, Any] = {}
-    # False where fitting learns no class frequencies (a plain vote, a selection of bases): then
-    # sample weights shift no prior and predict() leaves the probabilities as they are.
+    # False where fitting learns no class frequencies (a plain vote, a selection of bases): then no
+    # class offset is fitted (fit_class_offset) and predict() leaves the probabilities as they are.
     learns_class_prior = True
 
     def __init__(self, params: dict[str, Any] | None = None, *, seed: int = 0, threads: int = 1):
@@ -135,6 +158,7 @@ class BaseModel:
         self.seed = int(seed)
         self.threads = max(1, int(threads))
         self.is_fitted = False
+        self.prior_shift_ = np.zeros(len(CLASSES))
 
     # --- the public contract ---
     def fit(self, X_train, y_train, X_val=None, y_val=None, sample_weights=None, config=None) -> TrainingMetrics:
@@ -143,10 +167,15 @@ class BaseModel:
         y_train_idx = labels_to_index(y_train)
         y_val_idx = labels_to_index(y_val) if y_val is not None and len(y_val) else None
         self.input_shape_ = input_shape(X_train)
+        self.prior_shift_ = np.zeros(len(CLASSES))
         best_iteration = self._fit(X_train, y_train_idx, X_val, y_val_idx, sample_weights)
-        self.prior_shift_ = weighted_prior_shift(y_train_idx, sample_weights if self.learns_class_prior else None)
         self.is_fitted = True
-        train = self._score(X_train, y_train_idx)
+        proba = self.predict(X_train).probabilities
+        if self.learns_class_prior and (self._reweights_classes() or (
+                sample_weights is not None and np.ptp(np.asarray(sample_weights, dtype=np.float64)) > 0)):
+            self.prior_shift_ = fit_class_offset(proba, y_train_idx)
+            proba = shift_probabilities(proba, self.prior_shift_)
+        train = self._metrics(proba, y_train_idx)
         val = self._score(X_val, y_val_idx) if y_val_idx is not None else (None, None)
         return TrainingMetrics(
             train_accuracy=train[0], train_log_loss=train[1], val_accuracy=val[0], val_log_loss=val[1],
@@ -165,8 +194,7 @@ class BaseModel:
                             f"given (N, {', '.join(map(str, input_shape(X)))})",
                             "predict with the run's own run_settings.json (rebuild it with snakemake), or retrain")
         proba = np.clip(np.asarray(self._predict_proba(X), dtype=np.float64), 0.0, None)
-        proba *= np.exp(getattr(self, "prior_shift_", np.zeros(len(CLASSES))))
-        proba /= proba.sum(axis=1, keepdims=True)
+        proba = shift_probabilities(proba / proba.sum(axis=1, keepdims=True), self.prior_shift_)
         return PredictionOutput.from_probabilities(proba)
 
     def save(self, path: str | Path) -> None:
@@ -207,10 +235,19 @@ class BaseModel:
     def _load(self, path: Path) -> None:
         raise NotImplementedError
 
+    def _reweights_classes(self) -> bool:
+        """Whether fitting reweights the classes itself (balanced losses, class weights)."""
+        p = self.params
+        return bool(p.get("balance_classes")) or p.get("class_weight") is not None \
+            or p.get("auto_class_weights") is not None
+
     def _score(self, X, y_idx) -> tuple[float, float]:
+        return self._metrics(self.predict(X).probabilities, y_idx)
+
+    @staticmethod
+    def _metrics(proba, y_idx) -> tuple[float, float]:
         from sklearn.metrics import accuracy_score, log_loss
 
-        proba = self.predict(X).probabilities
         return (float(accuracy_score(y_idx, proba.argmax(axis=1))),
                 float(log_loss(y_idx, proba, labels=[0, 1, 2])))
 
