@@ -22,7 +22,7 @@ the model work of a workflow fold job (hetstack.stacking.fit_base / run_fold): t
 params, seeds and threads, early stopping on the purged inner slice of the fold's training ids
 (hetstack.cv.inner_validation_split), sample weights, and it also predicts the hold-out test set
 as every fold job does. Only the execution model differs: one process, full in-memory arrays
-(tabular rows, (N, T, F) windows, (N, TF, T, 4) multi-resolution windows) instead of one job
+(tabular rows, (N, T, F) windows, (N, TF, T, 5) multi-resolution windows) instead of one job
 per (base, fold) reading lazy windows over memory-mapped arrays. The OOF and hold-out
 probabilities of the baseline are checked against the workflow's shards (max abs difference).
 

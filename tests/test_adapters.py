@@ -40,8 +40,8 @@ def test_each_adapter_gives_its_shape(arrays):
     assert windows.shape == (200, 16, features.shape[1])
     assert windows.batch(np.arange(10)).shape == (10, 16, features.shape[1])
     multires = adapters["multires"].rows(ids)
-    assert multires.shape == (200, 3, 12, 4)
-    assert multires.batch(np.arange(7)).shape == (7, 3, 12, 4)
+    assert multires.shape == (200, 3, 12, 5)  # OHLC and volume
+    assert multires.batch(np.arange(7)).shape == (7, 3, 12, 5)
 
 
 def test_a_window_ends_at_its_sample_and_holds_the_last_t_rows(arrays):

@@ -78,7 +78,7 @@ def test_models_lists_the_registry(capsys):
     rows = {row["name"]: row for row in json.loads(capsys.readouterr().out)}
     assert rows["catboost"] == {"name": "catboost", "kind": "base", "family": "boosting", "input": "2D (N, F)",
                                 "aliases": []}
-    assert rows["tcn"]["input"] == "3D (N, T, F)" and rows["patchtst"]["input"] == "4D (N, TF, T, 4)"
+    assert rows["tcn"]["input"] == "3D (N, T, F)" and rows["patchtst"]["input"] == "4D (N, TF, T, 5)"
     assert rows["meta_ridge"]["kind"] == "meta" and "ridge_meta" in rows["meta_ridge"]["aliases"]
     assert rows["meta_ridge"]["input"].startswith("OOF matrix")
     assert cli.main(["models"]) == 0

@@ -102,12 +102,12 @@ def test_trains_through_a_lazy_multires_set(name, market):
     timeframes, seq_len = [1, 5, 15], 8
     ids = np.arange(multires_lookback(timeframes, seq_len), ohlc.shape[1], 4)
     train, val = MultiResSet(ohlc, timeframes, ids[:500], seq_len), MultiResSet(ohlc, timeframes, ids[500:], seq_len)
-    assert train.shape == (500, 3, 8, 4)
+    assert train.shape == (500, 3, 8, 5)
     rng = np.random.default_rng(0)
     y, yv = rng.integers(-1, 2, size=len(train)), rng.integers(-1, 2, size=len(val))
     model = get_spec(name).cls(params(name, epochs=2), seed=0, threads=1)
     metrics = model.fit(train, y, val, yv)
-    assert model.input_shape_ == (3, 8, 4)
+    assert model.input_shape_ == (3, 8, 5)
     proba = model.predict(val).probabilities
     assert proba.shape == (len(val), 3) and np.isfinite(proba).all()
     assert np.isfinite(metrics.train_log_loss) and np.isfinite(metrics.val_log_loss)
@@ -134,18 +134,29 @@ def test_multires_windows_are_causal(market):
     assert not np.array_equal(before[1], after[1])  # the change is visible one bar later
 
 
-def test_multires_window_shape_and_reference(market):
+def test_multires_window_shape_and_content(market):
     bars, ohlc = market
     timeframes, seq_len = [1, 5, 15], 8
-    ids = np.array([200, 1500, 2999])
+    ids = np.array([multires_lookback(timeframes, seq_len), 1500, 2999])
+    with pytest.raises(ValueError, match="bars of history"):
+        MultiResSet(ohlc, timeframes, ids - 1, seq_len)
     batch = MultiResSet(ohlc, timeframes, ids, seq_len).batch(np.arange(len(ids)))
-    assert batch.shape == (3, len(timeframes), seq_len, 4) and batch.dtype == np.float32
+    assert batch.shape == (3, len(timeframes), seq_len, 5) and batch.dtype == np.float32
     assert np.isfinite(batch).all()
-    assert (batch[:, :, -1, 3] == 0.0).all()  # newest close of every timeframe is close[i] / close[i]
-    # the newest 5-bar of sample i opens at open[i - 4] and spans high[i - 4 .. i]
-    i, close = ids[1], bars["close"].to_numpy()
-    np.testing.assert_allclose(batch[1, 1, -1, 0], np.log(bars["open"].to_numpy()[i - 4] / close[i]), atol=1e-5)
-    np.testing.assert_allclose(batch[1, 1, -1, 1], np.log(bars["high"].to_numpy()[i - 4:i + 1].max() / close[i]),
-                               atol=1e-5)
-    # and the one before it closed at bar i - 5
-    np.testing.assert_allclose(batch[1, 1, -2, 3], np.log(close[i - 5] / close[i]), atol=1e-5)
+    # timeframe 5 of sample i: closes at i, i - 5, ..., i - 35 and the one before them at i - 40
+    i = ids[1]
+    tf5 = ohlc[1].astype(np.float64)  # the stored float32 5-bars: open, high, low, close, volume
+    close = tf5[:, 3]
+    np.testing.assert_allclose(tf5[i, :2], [bars["open"].iloc[i - 4], bars["high"].iloc[i - 4:i + 1].max()], rtol=1e-6)
+    closes = close[i - 5 * np.arange(seq_len, -1, -1)]
+    returns = np.diff(np.log(closes))
+    sigma = np.sqrt(np.mean(returns ** 2))
+    np.testing.assert_allclose(batch[1, 1, :, 3], returns / sigma, atol=1e-4)  # close channel in vol units
+    assert np.mean(batch[1, 1, :, 3] ** 2) == pytest.approx(1.0, abs=1e-4)
+    # the newest 5-bar opens at open[i - 4] and spans high[i - 4 .. i], against the close at i - 5
+    np.testing.assert_allclose(batch[1, 1, -1, 0], np.log(tf5[i, 0] / close[i - 5]) / sigma, atol=1e-4)
+    np.testing.assert_allclose(batch[1, 1, -1, 1], np.log(tf5[i, 1] / close[i - 5]) / sigma, atol=1e-4)
+    # volume: log(1 + the 5-bar's summed volume), relative to its window's mean
+    volume = [bars["volume"].to_numpy()[e - 4:e + 1].sum() for e in i - 5 * np.arange(seq_len - 1, -1, -1)]
+    np.testing.assert_allclose(tf5[i - 5 * np.arange(seq_len - 1, -1, -1), 4], volume, rtol=1e-6)
+    np.testing.assert_allclose(batch[1, 1, :, 4], np.log1p(volume) - np.log1p(volume).mean(), atol=1e-4)

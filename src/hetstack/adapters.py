@@ -3,8 +3,8 @@
 Every adapter indexes by sample id (= bar position), so all bases see the same samples:
 - tabular   2D (N, F): the feature row of each sample;
 - sequence  3D (N, T, F): the last T feature rows up to and including the sample's bar;
-- multires  4D (N, TF, T, 4): for each timeframe tf, the last T tf-bars (OHLC) that have closed
-  at or before the sample's bar, as log ratios to the sample's close.
+- multires  4D (N, TF, T, 5): for each timeframe tf, the last T tf-bars that have closed at or
+  before the sample's bar: OHLC as log returns in units of the window's volatility, and volume.
 
 Sequence and multires sets are lazy: they hold the memory-mapped array and the sample ids, and only
 a batch of windows is ever copied out (`batch(positions)`), never the whole (N, T, F) tensor.
@@ -62,16 +62,21 @@ class SequenceAdapter:
         return WindowSet(self.features, sample_ids, self.seq_len)
 
 
+MULTIRES_CHANNELS = ("open", "high", "low", "close", "volume")
+WINDOW_CLIP = 10.0  # vol units: a window of near-flat prices cannot blow a batch up
+
+
 def build_multires_bars(bars, timeframes: list[int]) -> np.ndarray:
-    """(TF, n_bars, 4) float32: the OHLC of the tf-bar made of bars j - tf + 1 .. j, for every j.
+    """(TF, n_bars, 5) float32: OHLC and summed volume of the tf-bar made of bars j - tf + 1 .. j.
 
     A tf-bar ending at bar j has closed at j, so gathering those ending at or before a sample's bar
     is causal by construction. Rows j < tf - 1 (not enough bars yet) are NaN.
     """
     import pandas as pd
 
-    out = np.full((len(timeframes), len(bars), 4), np.nan, dtype=np.float32)
+    out = np.full((len(timeframes), len(bars), len(MULTIRES_CHANNELS)), np.nan, dtype=np.float32)
     high, low = pd.Series(bars["high"].to_numpy(np.float64)), pd.Series(bars["low"].to_numpy(np.float64))
+    volume = pd.Series(bars["volume"].to_numpy(np.float64))
     open_, close = bars["open"].to_numpy(np.float64), bars["close"].to_numpy(np.float64)
     for k, tf in enumerate(timeframes):
         out[k, tf - 1:, 0] = open_[: len(bars) - tf + 1]
@@ -79,16 +84,24 @@ def build_multires_bars(bars, timeframes: list[int]) -> np.ndarray:
         out[k, :, 2] = low.rolling(tf, min_periods=tf).min().to_numpy()
         out[k, :, 3] = close
         out[k, : tf - 1, 3] = np.nan
+        out[k, :, 4] = volume.rolling(tf, min_periods=tf).sum().to_numpy()
     return out
 
 
 def multires_lookback(timeframes: list[int], seq_len: int) -> int:
-    """First sample id whose every timeframe has seq_len complete tf-bars."""
-    return int(max(timeframes)) * int(seq_len) - 1
+    """First sample id whose every timeframe has seq_len complete tf-bars and the close before them."""
+    return int(max(timeframes)) * (int(seq_len) + 1) - 1
 
 
 class MultiResSet:
-    """Lazy (N, TF, T, 4): for timeframe tf, tf-bar t (t = T-1 newest) ends at bar id - (T-1-t) * tf."""
+    """Lazy (N, TF, T, 5): for timeframe tf, tf-bar t (t = T-1 newest) ends at bar id - (T-1-t) * tf.
+
+    Channels, per timeframe and in units of that timeframe's volatility within the window (the RMS
+    of its T close-to-close log returns): open, high, low and close as log ratios to the previous
+    tf-bar's close; then log(1 + volume) minus its window mean. Returns, not price levels relative
+    to the last close: levels put the newest bars near 0 and shrink them after standardization,
+    although they carry most of a short-horizon signal; and effects scale with volatility.
+    """
 
     def __init__(self, ohlc: np.ndarray, timeframes: list[int], sample_ids: np.ndarray, seq_len: int):
         self.sample_ids = np.asarray(sample_ids, dtype=np.int64)
@@ -97,20 +110,25 @@ class MultiResSet:
             raise ValueError(f"sample {self.sample_ids.min()} has fewer than {lookback} bars of history")
         self.ohlc = ohlc
         self.seq_len = int(seq_len)
-        steps = np.arange(self.seq_len - 1, -1, -1, dtype=np.int64)
-        self._offsets = np.asarray(timeframes, dtype=np.int64)[:, None] * steps[None, :]  # (TF, T)
+        steps = np.arange(self.seq_len, -1, -1, dtype=np.int64)  # T tf-bars and the one before them
+        self._offsets = np.asarray(timeframes, dtype=np.int64)[:, None] * steps[None, :]  # (TF, T + 1)
         self._tf_index = np.arange(len(timeframes))[:, None]
-        self.shape = (len(self.sample_ids), len(timeframes), self.seq_len, 4)
+        self.shape = (len(self.sample_ids), len(timeframes), self.seq_len, ohlc.shape[-1])
 
     def __len__(self) -> int:
         return len(self.sample_ids)
 
     def batch(self, positions: np.ndarray) -> np.ndarray:
         ids = self.sample_ids[np.asarray(positions, dtype=np.int64)]
-        ends = ids[:, None, None] - self._offsets[None]  # (B, TF, T) bar where each tf-bar closes
-        windows = self.ohlc[self._tf_index[None], ends]  # (B, TF, T, 4)
-        last_close = self.ohlc[0, ids, 3].astype(np.float64)[:, None, None, None]
-        return np.log(windows / last_close).astype(np.float32)
+        ends = ids[:, None, None] - self._offsets[None]  # (B, TF, T + 1) bar where each tf-bar closes
+        windows = self.ohlc[self._tf_index[None], ends].astype(np.float64)  # (B, TF, T + 1, 5)
+        log_price = np.log(windows[..., :4])
+        moves = log_price[:, :, 1:] - log_price[:, :, :-1, 3:4]  # against the previous tf-bar's close
+        sigma = np.sqrt(np.mean(moves[..., 3] ** 2, axis=2, keepdims=True))[..., None]
+        moves = np.clip(moves / np.maximum(sigma, 1e-12), -WINDOW_CLIP, WINDOW_CLIP)
+        log_volume = np.log1p(windows[:, :, 1:, 4:5])
+        out = np.concatenate([moves, log_volume - log_volume.mean(axis=2, keepdims=True)], axis=-1)
+        return out.astype(np.float32)
 
 
 class MultiResAdapter:

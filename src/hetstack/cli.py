@@ -24,7 +24,7 @@ WORKFLOW_FILES = ("Snakefile", "rules", "workflow_scripts", "config", "envs", "p
 SHIPPED = "_workflow"  # where setup.py copies WORKFLOW_FILES inside the package
 
 # What `hetstack models` prints as a model's input.
-INPUT_SHAPES = {"tabular": "2D (N, F)", "sequence": "3D (N, T, F)", "multires": "4D (N, TF, T, 4)",
+INPUT_SHAPES = {"tabular": "2D (N, F)", "sequence": "3D (N, T, F)", "multires": "4D (N, TF, T, 5)",
                 "meta": "OOF matrix (N, n_bases*3)"}
 
 

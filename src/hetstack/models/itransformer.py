@@ -1,6 +1,6 @@
-"""iTransformer (Liu et al., ICLR 2024) on multi-resolution windows (B, TF, T, 4).
+"""iTransformer (Liu et al., ICLR 2024) on multi-resolution windows (B, TF, T, 5).
 
-Each (timeframe, OHLC channel) series becomes one token; attention runs across the TF * 4
+Each (timeframe, OHLCV channel) series becomes one token; attention runs across the TF * 5
 variate tokens. See hetstack.nn.itransformer.
 """
 

@@ -1,6 +1,6 @@
-"""PatchTST (Nie et al., ICLR 2023) on multi-resolution windows (B, TF, T, 4).
+"""PatchTST (Nie et al., ICLR 2023) on multi-resolution windows (B, TF, T, 5).
 
-Each (timeframe, OHLC channel) series is patched and encoded on its own by a shared Transformer
+Each (timeframe, OHLCV channel) series is patched and encoded on its own by a shared Transformer
 (channel independence); the head reads all channels. See hetstack.nn.patchtst.
 """
 

@@ -1,4 +1,4 @@
-"""Temporal Fusion Transformer (Lim et al., 2021), compact, on multi-resolution windows (B, TF, T, 4).
+"""Temporal Fusion Transformer (Lim et al., 2021), compact, on multi-resolution windows (B, TF, T, 5).
 
 The TF * 4 values of step t are the observed inputs of step t (timeframes aligned by index);
 variable selection, LSTM encoder, gated skips, interpretable attention, GRN and a 3-logit head on

@@ -1,7 +1,7 @@
 """iTransformer backbone: Liu, Hu, Zhang, Wu, Wang, Ma & Long, "iTransformer: Inverted
 Transformers Are Effective for Time Series Forecasting", ICLR 2024; here as a 3-class classifier.
 
-Input (B, TF, T, C): each (timeframe, OHLC channel) pair is one variate, and its whole series of
+Input (B, TF, T, C): each (timeframe, OHLCV channel) pair is one variate, and its whole series of
 length T is embedded by one shared linear map into a single token (the "inverted" embedding), so
 there are TF * C tokens. Self-attention runs across the variate tokens (multivariate
 correlations), the feed-forward network acts on each token (series representation), with

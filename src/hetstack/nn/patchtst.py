@@ -1,7 +1,7 @@
 """PatchTST backbone: Nie, Nguyen, Sinthong & Kalagnanam, "A Time Series is Worth 64 Words:
 Long-term Forecasting with Transformers", ICLR 2023; here as a 3-class classifier.
 
-Input (B, TF, T, C): every (timeframe, OHLC channel) pair is one univariate series of length T,
+Input (B, TF, T, C): every (timeframe, OHLCV channel) pair is one univariate series of length T,
 so there are TF * C channels. As in the paper:
 - channel independence: all channels are processed separately by the same weights (they are
   folded into the batch axis);

@@ -21,7 +21,7 @@ log = logging.getLogger("hetstack.nn")
 def statistics_shape(input_shape: tuple[int, ...]) -> tuple[int, ...]:
     """Shape of the per-channel statistics: the sample shape with its time axis collapsed.
 
-    (F,) -> (F,); (T, F) -> (1, F); (TF, T, 4) -> (TF, 1, 4): every timeframe and OHLC channel
+    (F,) -> (F,); (T, F) -> (1, F); (TF, T, 5) -> (TF, 1, 5): every timeframe and OHLCV channel
     of a multi-resolution window gets its own scale (a 60-bar range is far wider than a 1-bar one).
     """
     shape = list(input_shape)
