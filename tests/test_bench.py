@@ -71,3 +71,42 @@ def test_planning_benchmark_plans_the_same_dag_four_ways(tmp_path):
     table = pd.read_json(tmp_path / "plan_scale.json", typ="series")["rows"]
     assert [row["variant"] for row in table] == ["bare", "script", "directives", "hetstack"]
     assert len({row["jobs"] for row in table}) == 1  # the script exits when the DAG sizes differ
+
+
+def test_effects_markets_switch_single_effects_and_pass_the_schema(tmp_path):
+    import effects
+
+    from hetstack.config import check_schema
+
+    schema = str(BENCH.parent / "config" / "config.schema.yaml")
+    import yaml
+    from snakemake.utils import update_config
+
+    for market, on in (("none", set()), ("motif", {"motif"}), ("all", set(effects.EFFECTS))):
+        override = effects.market_config(market, tmp_path, quick=True)
+        assert {k for k, v in override["synthetic"]["effects"].items() if v > 0} == on
+        config = yaml.safe_load((BENCH.parent / "config" / "config.yaml").read_text())
+        update_config(config, override)
+        check_schema(config, schema)
+
+
+def test_effects_scores_skill_against_the_train_prior(tmp_path):
+    import effects
+
+    rng = np.random.default_rng(0)
+    n_train, n_test = 400, 400
+    y = rng.choice([-1, 0, 1], n_train + n_test, p=[0.25, 0.5, 0.25])
+    pd.DataFrame({"label": y, "split": ["train"] * n_train + ["test"] * n_test}).to_parquet(tmp_path / "labels.parquet")
+    (tmp_path / "test").mkdir()
+    (tmp_path / "predictions").mkdir()
+    prior = np.array([np.mean(y[:n_train] == c) for c in (-1, 0, 1)])
+    for name in effects.BASES + [effects.META]:
+        proba = np.tile(prior, (n_test, 1))
+        if name == "catboost":  # knows the label a little
+            proba = 0.8 * proba + 0.2 * np.eye(3)[y[n_train:] + 1]
+        frame = pd.DataFrame(proba, columns=["prob_-1", "prob_0", "prob_+1"]).assign(label=y[n_train:])
+        path = tmp_path / ("predictions/meta_ridge_test.parquet" if name == effects.META else f"test/{name}.parquet")
+        frame.to_parquet(path)
+    rows = {r["model"]: r for r in effects.market_scores(tmp_path, horizon=5)}
+    assert rows["ridge"]["skill"] == pytest.approx(0.0, abs=1e-12) and rows["catboost"]["skill"] > 0.05
+    assert rows["catboost"]["skill_se_block"] > 0

@@ -5,4 +5,4 @@ from hetstack.workflow import job
 with job(snakemake):  # noqa: F821 (injected by Snakemake)
     p = snakemake.params  # noqa: F821
     prepare_bars(snakemake.wildcards.symbol, p.data_file, snakemake.output.bars,  # noqa: F821
-                 n_bars=p.n_bars, seed=p.seed, effect_strength=p.effect_strength)
+                 n_bars=p.n_bars, seed=p.seed, effect_strength=p.effect_strength, effects=dict(p.effects))

@@ -32,8 +32,9 @@ def prob_columns(base: str) -> list[str]:
 # ----------------------------------------------------------------------------- bars and features
 
 def prepare_bars(symbol: str, data_file: str | None, out_path: str, *, n_bars: int, seed: int,
-                 effect_strength: float = 1.0) -> pd.DataFrame:
-    """Validated user bars when a data file exists, else the seeded synthetic market."""
+                 effect_strength: float = 1.0, effects: dict | None = None) -> pd.DataFrame:
+    """Validated user bars when a data file exists, else the seeded synthetic market; `effects` maps
+    interaction / motif / trend to that effect's own strength (1 when absent)."""
     from hetstack.data import read_bars, write_bars
 
     if data_file:
@@ -42,8 +43,10 @@ def prepare_bars(symbol: str, data_file: str | None, out_path: str, *, n_bars: i
     else:
         from hetstack.synthetic import generate_market
 
-        bars = generate_market(symbol, n_bars, seed=seed, effect_strength=effect_strength)
-        log.info("%s: generated %d synthetic bars (seed %d)", symbol, len(bars), seed)
+        strengths = {f"{name}_strength": float(value) for name, value in (effects or {}).items()}
+        bars = generate_market(symbol, n_bars, seed=seed, effect_strength=effect_strength, **strengths)
+        log.info("%s: generated %d synthetic bars (seed %d, effect strength %g, effects %s)", symbol, len(bars),
+                 seed, effect_strength, effects or "all at 1")
     write_bars(out_path, bars)
     return bars
 
