@@ -303,7 +303,17 @@ missing minutes inside a session. A session's first open gaps from the previous 
 ## Planted effects
 Each adds drift, in units of the bar's own sd, to later bars; all three are computed from bars up
 to the current one only. `effect_strength` scales all three, `interaction_strength`,
-`motif_strength` and `trend_strength` one each (0 turns an effect off).
+`motif_strength` and `trend_strength` one each (0 turns an effect off); in the workflow's config
+they are `synthetic.effect_strength` and `synthetic.effects: {{interaction, motif, trend}}`.
+`bench/effects.py` runs markets with one effect at a time, all three and none, and scores every
+default base on each. Which family each effect is built for:
+
+| effect | what it needs to be seen | family it is built for |
+|---|---|---|
+| interaction | two current indicator values (price extension, volume activity) together | tabular (2D rows) |
+| motif | the order of the last four bars and the volume of the fourth | sequence (3D windows) |
+| trend | returns summed over hours; per-bar drift is 1/30 of a bar sd | multi-resolution (4D windows) |
+
 1. **Interaction (current indicator values).** Signal `tanh(price_z * activity_z)`: price_z is log
    close minus its 20-bar EMA in 20-bar vol units; activity_z is the 5-bar EMA of log volume
    minus its 60-bar EW mean, in EW sds. An extended price on rising activity continues; on fading
