@@ -77,8 +77,8 @@ EURUSD_CONFIG = {
     "adapters": {
         "sequence": {"seq_len": 32},                            # 32 hours of feature rows (the default)
         # 1 h, 4 h and daily bars; 12 closed bars each = 12 days of daily bars. Lookback
-        # 24 * 12 - 1 = 287 bars, barely past the features' 240-bar warm-up, and 12 >= patchtst's
-        # patch_len 8 (2 patches). The default [1, 5, 15, 30, 60] x 24 would be 1,439 hourly bars.
+        # 24 * 12 - 1 = 287 bars, barely past the features' 240-bar warm-up; 12 = patchtst's
+        # patch_len (one patch a series). The default [1, 5, 15, 30, 60] x 24 would be 1,439 hourly bars.
         "multires": {"timeframes": [1, 4, 24], "seq_len": 12},
     },
 }
@@ -217,13 +217,18 @@ def score(run: Path, bases: list[str], metas: list[str], horizon: int) -> dict:
         if not (np.array_equal(frame["sample_id"].to_numpy(), ids) and np.array_equal(frame["label"].to_numpy(), y)):
             raise AssertionError(f"{name}: test rows differ from {bases[0]}'s")
     n = len(y)
+    labels = pd.read_parquet(run / "labels.parquet", columns=["label", "split"])
+    train_labels = labels["label"].to_numpy()[labels["split"].to_numpy() == "train"]
+    prior_loss = -np.log(np.array([np.mean(train_labels == c) for c in CLASSES])[np.searchsorted(CLASSES, y)])
 
     rows, correct, losses = {}, {}, {}
     for name in bases + metas:
         correct[name], losses[name], acc, ll = per_sample(y, tests[name][PROB_COLUMNS].to_numpy(np.float64))
         row = {"kind": "base" if name in bases else "meta", "test_acc": acc, "test_acc_se": se_binomial(acc, n),
                "test_acc_se_block": se_blocks(correct[name], block), "test_log_loss": ll,
-               "test_log_loss_se": se_mean(losses[name]), "test_log_loss_se_block": se_blocks(losses[name], block)}
+               "test_log_loss_se": se_mean(losses[name]), "test_log_loss_se_block": se_blocks(losses[name], block),
+               "skill": float(np.mean(prior_loss - losses[name])),
+               "skill_se_block": se_blocks(prior_loss - losses[name], block)}
         if name in bases:
             reported = first["base_model_performance"][name]["test_acc"]
             oof_correct, _, oof_acc, oof_ll = per_sample(
@@ -289,6 +294,7 @@ def print_scores(name: str, result: dict) -> None:
         table.append({"model": model, "test acc": r["test_acc"], "SE": r["test_acc_se"],
                       "blk SE": r["test_acc_se_block"], "test logloss": r["test_log_loss"],
                       "SE ": r["test_log_loss_se"], "blk SE ": r["test_log_loss_se_block"],
+                      "skill": r["skill"], "blk SE   ": r["skill_se_block"],
                       "ref": r["ref"], "ref acc": r["ref_acc"], "gap ref-test": r["gap"], "SE  ": r["gap_se"],
                       "blk SE  ": r["gap_se_block"]})
     print_table(table, list(table[0]), f"{name}: test scores (ref = OOF accuracy for a base, meta validation "
@@ -320,14 +326,18 @@ def main() -> None:
     ap.add_argument("--datasets", nargs="+", choices=["synthetic", "eurusd"], default=["synthetic", "eurusd"])
     ap.add_argument("--workdir", type=Path, help="scratch folder (kept); default: a temporary one")
     ap.add_argument("--keep", action="store_true", help="keep the temporary scratch folder")
+    ap.add_argument("--bases", nargs="+", default=BASES, help="base models (default: the config's)")
     args = ap.parse_args()
 
     root = args.workdir or Path(tempfile.mkdtemp(prefix="hetstack-accuracy-"))
     root = root.resolve()
     metas = metas_registered()
     mode = "quick" if args.quick else "full"
-    print(f"accuracy benchmark ({mode}), bases {BASES}, meta-learners {metas}, {args.cores} cores, scratch {root}")
-    quick = {"model_params": QUICK_MODEL_PARAMS} if args.quick else {}
+    bases = args.bases
+    print(f"accuracy benchmark ({mode}), bases {bases}, meta-learners {metas}, {args.cores} cores, scratch {root}")
+    overrides = {"model_params": QUICK_MODEL_PARAMS} if args.quick else {}
+    if bases != BASES:
+        overrides["base_models"] = bases
     results = {}
     try:
         for name in args.datasets:
@@ -336,7 +346,7 @@ def main() -> None:
             data_dir.mkdir(parents=True, exist_ok=True)
             if name == "synthetic":
                 symbol, horizon = "MES", 20
-                config = {"symbols": [symbol], "horizons": [horizon], "data_dir": str(data_dir), **quick}
+                config = {"symbols": [symbol], "horizons": [horizon], "data_dir": str(data_dir), **overrides}
                 if args.quick:
                     config["synthetic"] = {"n_bars": 12000}
                 data = {"source": "synthetic market (hetstack.synthetic), seed 42",
@@ -348,13 +358,13 @@ def main() -> None:
                 print(f"\nEURUSD: {data['bars']} bars {data['first']} .. {data['last']} from {src} "
                       f"({data['duplicates_dropped']} duplicate and {data['flat_zero_volume_dropped']} flat "
                       f"zero-volume bars dropped; {data['longer_gaps']} gaps > 1 h, weekends, kept as they are)")
-                config = {"symbols": [symbol], "data_dir": str(data_dir), **EURUSD_CONFIG, **quick}
+                config = {"symbols": [symbol], "data_dir": str(data_dir), **EURUSD_CONFIG, **overrides}
                 horizon = config["horizons"][0]
             run = f"results/{symbol}_h{horizon}"
             print(f"\n{name}: building {run}/meta_comparison.json with config override {config} ...", flush=True)
             wall = run_workflow(work, config, [f"{run}/meta_comparison.json"], args.cores)
             print(f"{name}: workflow {wall:.0f} s", flush=True)
-            result = score(work / run, BASES, metas, horizon)
+            result = score(work / run, bases, metas, horizon)
             results[name] = {"symbol": symbol, "horizon": horizon, "config_override": config, "data": data,
                              "workflow_wall_s": wall, **result}
             print_scores(name, result)
@@ -363,9 +373,10 @@ def main() -> None:
             shutil.rmtree(root, ignore_errors=True)
         else:
             print(f"\nscratch kept: {root}")
-    subset = "" if len(set(args.datasets)) == 2 else "-" + "-".join(args.datasets)
+    subset = ("" if len(set(args.datasets)) == 2 else "-" + "-".join(args.datasets)) + (
+        "" if bases == BASES else "-" + "-".join(bases))
     write_result(("accuracy-quick" if args.quick else "accuracy") + subset, {
-        "mode": mode, "bases": BASES, "meta_learners": metas, "cores": args.cores,
+        "mode": mode, "bases": bases, "meta_learners": metas, "cores": args.cores,
         "quick_changes": ({"synthetic.n_bars": 12000, "model_params": QUICK_MODEL_PARAMS} if args.quick else None),
         "se_note": "iid SEs: binomial sqrt(p(1-p)/n) for accuracy, std/sqrt(n) for log-loss and paired gains; "
                    "*_se_block: batch means over blocks of 2*horizon consecutive samples (labels overlap)",
