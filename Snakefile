@@ -21,7 +21,9 @@ configfile: os.path.join(HETSTACK_DIR, "config", "config.yaml")
 
 
 SCHEMA = os.path.join(HETSTACK_DIR, "config", "config.schema.yaml")
-check_schema(config, SCHEMA)  # command-line strings typed; the first problem as one line naming its key
+check_schema(
+    config, SCHEMA
+)  # command-line strings typed; the first problem as one line naming its key
 validate(config, SCHEMA)
 
 

@@ -52,12 +52,12 @@ import pandas as pd
 from sklearn.metrics import accuracy_score, log_loss
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from common import REPO, print_table, run_workflow, write_result  # noqa: E402
+from common import REPO, print_table, run_workflow, write_result
 
 sys.path.insert(0, str(REPO / "src"))
-from hetstack import CLASSES as CLASS_LIST  # noqa: E402
-from hetstack.io import read_json  # noqa: E402
-from hetstack.stacking import PROB_COLUMNS, prob_columns  # noqa: E402
+from hetstack import CLASSES as CLASS_LIST
+from hetstack.io import read_json
+from hetstack.stacking import PROB_COLUMNS, prob_columns
 
 CLASSES = np.asarray(CLASS_LIST)
 BASES = ["catboost", "tcn", "patchtst"]  # config/config.yaml's default bases, one per family
@@ -189,7 +189,7 @@ def meta_validation_scores(run: Path, meta: str, matrix: pd.DataFrame, val_accur
     """Per-sample correctness of a meta-learner on its validation slice (the last n_val OOF rows), by
     re-predicting them with the saved model; None when that does not reproduce the reported accuracy
     (e.g. training.use_oof_for_val, where every OOF row is validated by a fold model)."""
-    from hetstack.models.base import load_model
+    from hetstack.catalogue import load_model
 
     meta_dir = run / "models" / "meta" / meta
     validation = read_json(meta_dir / "validation.json")
@@ -314,7 +314,7 @@ def print_scores(name: str, result: dict) -> None:
 # ----------------------------------------------------------------------------- main
 
 def metas_registered() -> list[str]:
-    from hetstack.models.registry import available
+    from hetstack.catalogue import available
 
     return available("meta")
 

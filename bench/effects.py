@@ -25,11 +25,11 @@ import numpy as np
 import pandas as pd
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from accuracy import QUICK_MODEL_PARAMS, per_sample, se_blocks  # noqa: E402
-from common import print_table, run_workflow, write_result  # noqa: E402
+from accuracy import QUICK_MODEL_PARAMS, per_sample, se_blocks
+from common import print_table, run_workflow, write_result
 
-from hetstack import CLASSES  # noqa: E402
-from hetstack.stacking import PROB_COLUMNS  # noqa: E402
+from hetstack import CLASSES
+from hetstack.stacking import PROB_COLUMNS
 
 BASES = ["catboost", "tcn", "patchtst", "lightgbm", "ridge"]
 META = "meta_ridge"

@@ -22,7 +22,7 @@ from collections import defaultdict
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from common import fit_exponent, print_table, read_benchmarks, run_workflow, write_result  # noqa: E402
+from common import fit_exponent, print_table, read_benchmarks, run_workflow, write_result
 
 TARGET = "results/MES_h20/meta_ridge_report.json"
 

@@ -57,7 +57,7 @@ import numpy as np
 import yaml
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from common import REPO, print_table, read_benchmarks, snakemake_command, write_result  # noqa: E402
+from common import REPO, print_table, read_benchmarks, snakemake_command, write_result
 
 SYMBOL, HORIZON = "MES", 20
 QUICK = {"n_bars": 12000, "catboost_iterations": 100, "epochs": 2}
@@ -125,7 +125,7 @@ def paths(workdir: Path) -> dict[str, Path]:
 
 def job_threads(config: dict, base: str, cores: int | None = None) -> int:
     """rules/common.smk fit_threads, lowered to --cores as Snakemake does."""
-    from hetstack.models.registry import get_spec
+    from hetstack.catalogue import get_spec
 
     threads = 1 if get_spec(base).family == "classical" else int(config.get("threads", {}).get("fit", 2))
     return min(threads, cores) if cores else threads
@@ -169,7 +169,7 @@ def baseline_child(workdir: Path, out_path: Path, threads_override: int | None, 
         keep_freed_memory_for_reuse()
     from hetstack.config import base_models, model_params
     from hetstack.cv import inner_validation_split
-    from hetstack.models.registry import get_spec
+    from hetstack.catalogue import get_spec
     from hetstack.stacking import SampleTable, fit_weights, load_folds
 
     config = yaml.safe_load((workdir / "bench.yaml").read_text())
@@ -249,7 +249,7 @@ FLOOR = ("import resource, sys\n"
          "from snakemake.logging import logger  # noqa: the script preamble's imports\n"
          "from snakemake.iocontainers import Snakemake  # noqa\n"
          "from snakemake.shell import shell  # noqa\n"
-         "from hetstack.models.registry import get_spec\n"
+         "from hetstack.catalogue import get_spec\n"
          "from hetstack.stacking import SampleTable\n"
          "get_spec(sys.argv[1]).cls({}, seed=0, threads=1)\n"
          "SampleTable.read(sys.argv[2])\n"
@@ -517,7 +517,7 @@ def measure(args, workdir: Path, all_cores: bool) -> None:
 
 
 def _input_kind(base: str) -> str:
-    from hetstack.models.registry import get_spec
+    from hetstack.catalogue import get_spec
 
     return get_spec(base).input_kind
 

@@ -22,7 +22,7 @@ from pathlib import Path
 import yaml
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from common import print_table, write_result  # noqa: E402
+from common import print_table, write_result
 
 REPO = Path(__file__).resolve().parents[1]
 BASES = ["catboost", "ridge", "tcn", "patchtst"]  # one per family, 2D, 3D and 4D inputs
@@ -114,7 +114,7 @@ rule report:
 # The same bare DAG with `script:` instead of `shell:`: Snakemake 9 reads a script rule's source
 # once per job while planning (ScriptProcessor), a cost of the directive, not of hetstack's code.
 TOUCH_PY = """from pathlib import Path
-for out in snakemake.output:  # noqa: F821
+for out in snakemake.output:
     path = Path(out)
     path.mkdir(parents=True, exist_ok=True) if not path.suffix else (path.parent.mkdir(parents=True, exist_ok=True), path.touch())
 """

@@ -4,10 +4,15 @@ import functools
 
 # Jobs (local, conda or SLURM) find the library the way the Snakefile does, installed or not.
 if os.path.isdir(HETSTACK_SRC):
-    os.environ.update(PYTHONPATH=os.pathsep.join(p for p in (HETSTACK_SRC, os.environ.get("PYTHONPATH")) if p))
+    os.environ.update(
+        PYTHONPATH=os.pathsep.join(
+            p for p in (HETSTACK_SRC, os.environ.get("PYTHONPATH")) if p
+        )
+    )
 
 from hetstack import config as hcfg
-from hetstack.models.registry import aliases, available, canonical_name, get_spec
+from hetstack.catalogue import aliases, available, canonical_name, get_spec
+from hetstack.paths import run_file, symbol_file
 
 SYMBOLS = hcfg.symbols(config)
 HORIZONS = hcfg.horizons(config)
@@ -20,8 +25,14 @@ N_FOLDS = 1 if OOF_MODE == "blending" else config["oof"]["n_folds"]
 FAMILY_CLASH = hcfg.family_clash(BASES)
 if FAMILY_CLASH:
     if config.get("strict_families", False):
-        raise hcfg.ConfigError(hcfg.where("base_models"), FAMILY_CLASH, "pick one base per family or set strict_families: false")
-    logger.warning(f"hetstack: {FAMILY_CLASH} (the design picks one base per family; set strict_families: true to refuse)")
+        raise hcfg.ConfigError(
+            hcfg.where("base_models"),
+            FAMILY_CLASH,
+            "pick one base per family or set strict_families: false",
+        )
+    logger.warning(
+        f"hetstack: {FAMILY_CLASH} (the design picks one base per family; set strict_families: true to refuse)"
+    )
 CONFIG_DIGEST = hcfg.digest(config)
 
 
@@ -35,17 +46,29 @@ wildcard_constraints:
 
 def all_targets():
     """Every report plus the intermediates: Snakemake skips a deleted intermediate whose consumers
-    are up to date, so naming the OOF shards here makes `snakemake` rebuild a deleted one."""
+    are up to date, so naming the OOF shards here makes `snakemake` rebuild a deleted one.
+    """
     runs = dict(symbol=SYMBOLS, horizon=HORIZONS)
-    return (expand("results/{symbol}_h{horizon}/{meta}_report.json", meta=METAS, **runs)
-            + expand("results/{symbol}_h{horizon}/oof/{base}/fold{fold}.parquet", base=BASES,
-                     fold=range(N_FOLDS), **runs)
-            + expand("results/{symbol}_h{horizon}/test/{base}.parquet", base=BASES, **runs)
-            + expand("results/{symbol}_h{horizon}/run_settings.json", **runs))
+    return (
+        expand(run_file("{meta}_report.json"), meta=METAS, **runs)
+        + expand(
+            run_file("oof/{base}/fold{fold}.parquet"),
+            base=BASES,
+            fold=range(N_FOLDS),
+            **runs,
+        )
+        + expand(run_file("test/{base}.parquet"), base=BASES, **runs)
+        + expand(run_file("run_settings.json"), **runs)
+    )
 
 
 def plot_targets():
-    return expand("results/{symbol}_h{horizon}/plots/{meta}/scores.svg", symbol=SYMBOLS, horizon=HORIZONS, meta=METAS)
+    return expand(
+        run_file("plots/{meta}/scores.svg"),
+        symbol=SYMBOLS,
+        horizon=HORIZONS,
+        meta=METAS,
+    )
 
 
 def data_file(wildcards):
@@ -69,33 +92,54 @@ def bars_input(wildcards):
 
 
 def oof_shards(wildcards):
-    return expand("results/{symbol}_h{horizon}/oof/{base}/fold{fold}.parquet", base=BASES, fold=range(N_FOLDS), **wildcards)
+    return expand(
+        run_file("oof/{base}/fold{fold}.parquet"),
+        base=BASES,
+        fold=range(N_FOLDS),
+        **wildcards,
+    )
 
 
 def fold_test_shards(wildcards):
-    return expand("results/{symbol}_h{horizon}/oof/{base}/fold{fold}.test.parquet", fold=range(N_FOLDS), **wildcards)
+    return expand(
+        run_file("oof/{base}/fold{fold}.test.parquet"),
+        fold=range(N_FOLDS),
+        **wildcards,
+    )
 
 
 def base_tests(wildcards):
-    return expand("results/{symbol}_h{horizon}/test/{base}.parquet", base=BASES, **wildcards)
+    return expand(run_file("test/{base}.parquet"), base=BASES, **wildcards)
 
 
 def run_models(wildcards):
     """The models the settings describe: settings rebuilt alone must not pair new windows with old weights."""
-    bases = "models/bases/{base}" if config["retrain_bases_on_full"] else "test/{base}.parquet"
-    return expand("results/{symbol}_h{horizon}/" + bases, base=BASES, **wildcards) + [
-        f"results/{wildcards.symbol}_h{wildcards.horizon}/models/meta/{canonical_name(m)}" for m in METAS
-    ]
+    bases = (
+        "models/bases/{base}"
+        if config["retrain_bases_on_full"]
+        else "test/{base}.parquet"
+    )
+    return expand(run_file(bases), base=BASES, **wildcards) + expand(
+        run_file("models/meta/{meta}"),
+        meta=[canonical_name(m) for m in METAS],
+        **wildcards,
+    )
 
 
 def meta_model(wildcards):
-    return "results/{symbol}_h{horizon}/models/meta/{name}".format(name=canonical_name(wildcards.meta), **wildcards)
+    return run_file("models/meta/{name}").format(
+        name=canonical_name(wildcards.meta), **wildcards
+    )
 
 
 def adapter_arrays(wildcards):
     """Array files a base reads: the feature matrix (tabular, sequence) or the multires bars."""
-    name = "multires" if _base_spec(wildcards.base).input_kind == "multires" else "features"
-    return {name: f"results/{wildcards.symbol}/{name}.npy"}
+    name = (
+        "multires"
+        if _base_spec(wildcards.base).input_kind == "multires"
+        else "features"
+    )
+    return {name: symbol_file(f"{name}.npy").format(symbol=wildcards.symbol)}
 
 
 def model_params(wildcards):

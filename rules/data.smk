@@ -2,7 +2,7 @@ rule bars:
     input:
         bars_input,
     output:
-        bars="results/{symbol}/bars.parquet",
+        bars=symbol_file("bars.parquet"),
     log:
         "logs/bars/{symbol}.log",
     conda:
@@ -19,16 +19,16 @@ rule bars:
 
 rule features:
     input:
-        bars="results/{symbol}/bars.parquet",
+        bars=symbol_file("bars.parquet"),
     output:
-        array="results/{symbol}/features.npy",
-        meta="results/{symbol}/features.json",
+        array=symbol_file("features.npy"),
+        meta=symbol_file("features.json"),
     log:
         "logs/features/{symbol}.log",
-    conda:
-        "../envs/hetstack.yaml"
     benchmark:
         "benchmarks/features/{symbol}.tsv"
+    conda:
+        "../envs/hetstack.yaml"
     resources:
         mem_mb=2048,
         runtime=30,
@@ -38,19 +38,19 @@ rule features:
 
 rule multires:
     input:
-        bars="results/{symbol}/bars.parquet",
+        bars=symbol_file("bars.parquet"),
     output:
-        array="results/{symbol}/multires.npy",
+        array=symbol_file("multires.npy"),
     log:
         "logs/multires/{symbol}.log",
-    conda:
-        "../envs/hetstack.yaml"
     benchmark:
         "benchmarks/multires/{symbol}.tsv"
-    params:
-        timeframes=config["adapters"]["multires"]["timeframes"],
+    conda:
+        "../envs/hetstack.yaml"
     resources:
         mem_mb=2048,
         runtime=30,
+    params:
+        timeframes=config["adapters"]["multires"]["timeframes"],
     script:
         "../workflow_scripts/multires.py"

@@ -1,17 +1,18 @@
 rule labels:
     input:
-        bars="results/{symbol}/bars.parquet",
-        features_meta="results/{symbol}/features.json",
+        bars=symbol_file("bars.parquet"),
+        features_meta=symbol_file("features.json"),
     output:
-        labels="results/{symbol}_h{horizon}/labels.parquet",
-        folds="results/{symbol}_h{horizon}/folds.parquet",
-        splits="results/{symbol}_h{horizon}/splits.json",
+        labels=run_file("labels.parquet"),
+        folds=run_file("folds.parquet"),
+        splits=run_file("splits.json"),
     log:
         "logs/labels/{symbol}_h{horizon}.log",
     conda:
         "../envs/hetstack.yaml"
     params:
-        source=lambda wc: data_file(wc) or f"synthetic market for {wc.symbol} (config key 'synthetic.n_bars')",
+        source=lambda wc: data_file(wc)
+        or f"synthetic market for {wc.symbol} (config key 'synthetic.n_bars')",
         settings=dict(
             barrier_k=config["labels"]["barrier_k"],
             vol_window=config["labels"]["vol_window"],

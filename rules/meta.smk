@@ -1,16 +1,16 @@
 rule fit_meta:
     input:
-        matrix="results/{symbol}_h{horizon}/meta_matrix.parquet",
+        matrix=run_file("meta_matrix.parquet"),
     output:
-        model=directory("results/{symbol}_h{horizon}/models/meta/{meta}"),
-    wildcard_constraints:
-        meta="|".join(available("meta")),  # canonical names only; aliases reuse these models
+        model=directory(run_file("models/meta/{meta}")),
     log:
         "logs/fit_meta/{symbol}_h{horizon}/{meta}.log",
-    conda:
-        "../envs/hetstack.yaml"
     benchmark:
         "benchmarks/fit_meta/{symbol}_h{horizon}/{meta}.tsv"
+    wildcard_constraints:
+        meta="|".join(available("meta")),  # canonical names only; aliases reuse these models
+    conda:
+        "../envs/hetstack.yaml"
     threads: 1
     resources:
         mem_mb=2048,

@@ -2,17 +2,17 @@
 rule oof_fold:
     input:
         unpack(adapter_arrays),
-        labels="results/{symbol}_h{horizon}/labels.parquet",
-        folds="results/{symbol}_h{horizon}/folds.parquet",
+        labels=run_file("labels.parquet"),
+        folds=run_file("folds.parquet"),
     output:
-        oof="results/{symbol}_h{horizon}/oof/{base}/fold{fold}.parquet",
-        test="results/{symbol}_h{horizon}/oof/{base}/fold{fold}.test.parquet",
+        oof=run_file("oof/{base}/fold{fold}.parquet"),
+        test=run_file("oof/{base}/fold{fold}.test.parquet"),
     log:
         "logs/oof_fold/{symbol}_h{horizon}/{base}/fold{fold}.log",
-    conda:
-        "../envs/hetstack.yaml"
     benchmark:
         "benchmarks/oof_fold/{symbol}_h{horizon}/{base}/fold{fold}.tsv"
+    conda:
+        "../envs/hetstack.yaml"
     threads: fit_threads
     resources:
         **FIT_RESOURCES,
@@ -24,15 +24,15 @@ rule oof_fold:
 
 
 rule merge_oof:
-    localrule: True
     input:
         shards=oof_shards,
-        labels="results/{symbol}_h{horizon}/labels.parquet",
-        folds="results/{symbol}_h{horizon}/folds.parquet",
+        labels=run_file("labels.parquet"),
+        folds=run_file("folds.parquet"),
     output:
-        matrix="results/{symbol}_h{horizon}/meta_matrix.parquet",
+        matrix=run_file("meta_matrix.parquet"),
     log:
         "logs/merge_oof/{symbol}_h{horizon}.log",
+    localrule: True
     conda:
         "../envs/hetstack.yaml"
     params:

@@ -1,15 +1,15 @@
 # What `hetstack predict` needs to rebuild a run's inputs from new bars (src/hetstack/predict.py).
 rule run_settings:
-    localrule: True
     input:
         models=run_models,
-        bars="results/{symbol}/bars.parquet",
-        features_meta="results/{symbol}/features.json",
-        splits="results/{symbol}_h{horizon}/splits.json",
+        bars=symbol_file("bars.parquet"),
+        features_meta=symbol_file("features.json"),
+        splits=run_file("splits.json"),
     output:
-        settings="results/{symbol}_h{horizon}/run_settings.json",
+        settings=run_file("run_settings.json"),
     log:
         "logs/run_settings/{symbol}_h{horizon}.log",
+    localrule: True
     conda:
         "../envs/hetstack.yaml"
     params:

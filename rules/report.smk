@@ -1,16 +1,16 @@
 rule report:
-    localrule: True
     input:
         meta_model=meta_model,
         tests=base_tests,
-        matrix="results/{symbol}_h{horizon}/meta_matrix.parquet",
-        labels="results/{symbol}_h{horizon}/labels.parquet",
-        bars="results/{symbol}/bars.parquet",
+        matrix=run_file("meta_matrix.parquet"),
+        labels=run_file("labels.parquet"),
+        bars=symbol_file("bars.parquet"),
     output:
-        report="results/{symbol}_h{horizon}/{meta}_report.json",
-        predictions="results/{symbol}_h{horizon}/predictions/{meta}_test.parquet",
+        report=run_file("{meta}_report.json"),
+        predictions=run_file("predictions/{meta}_test.parquet"),
     log:
         "logs/report/{symbol}_h{horizon}/{meta}.log",
+    localrule: True
     conda:
         "../envs/hetstack.yaml"
     params:
@@ -32,15 +32,17 @@ rule report:
 
 
 rule meta_comparison:
-    localrule: True
     input:
         reports=lambda wc: expand(
-            "results/{symbol}_h{horizon}/{meta}_report.json", meta=available("meta"), **wc
+            run_file("{meta}_report.json"),
+            meta=available("meta"),
+            **wc,
         ),
     output:
-        comparison="results/{symbol}_h{horizon}/meta_comparison.json",
+        comparison=run_file("meta_comparison.json"),
     log:
         "logs/meta_comparison/{symbol}_h{horizon}.log",
+    localrule: True
     conda:
         "../envs/hetstack.yaml"
     script:

@@ -4,16 +4,16 @@ if config["retrain_bases_on_full"]:
     rule retrain_base:
         input:
             unpack(adapter_arrays),
-            labels="results/{symbol}_h{horizon}/labels.parquet",
+            labels=run_file("labels.parquet"),
         output:
-            model=directory("results/{symbol}_h{horizon}/models/bases/{base}"),
-            test="results/{symbol}_h{horizon}/test/{base}.parquet",
+            model=directory(run_file("models/bases/{base}")),
+            test=run_file("test/{base}.parquet"),
         log:
             "logs/retrain_base/{symbol}_h{horizon}/{base}.log",
-        conda:
-            "../envs/hetstack.yaml"
         benchmark:
             "benchmarks/retrain_base/{symbol}_h{horizon}/{base}.tsv"
+        conda:
+            "../envs/hetstack.yaml"
         threads: fit_threads
         resources:
             **FIT_RESOURCES,
@@ -29,7 +29,7 @@ else:
         input:
             shards=fold_test_shards,
         output:
-            test="results/{symbol}_h{horizon}/test/{base}.parquet",
+            test=run_file("test/{base}.parquet"),
         log:
             "logs/average_fold_tests/{symbol}_h{horizon}/{base}.log",
         conda:

@@ -12,8 +12,8 @@ import pytest
 BENCH = Path(__file__).resolve().parents[1] / "bench"
 sys.path.insert(0, str(BENCH))
 
-import accuracy  # noqa: E402
-import common  # noqa: E402
+import accuracy
+import common
 
 
 def test_fitted_exponent_recovers_a_power_law():

@@ -11,7 +11,7 @@ from hetstack.cv import purged_kfold
 from hetstack.io import write_parquet
 from hetstack.meta.base import MetaLearner
 from hetstack.models.base import fit_temperature, labels_to_index
-from hetstack.models.registry import available, get_spec
+from hetstack.catalogue import available, get_spec
 from hetstack.stacking import PROB_COLUMNS, build_labels, fit_meta, fit_weights, prob_columns
 from hetstack.synthetic import generate_market
 
@@ -81,7 +81,7 @@ def test_no_meta_fit_touches_its_validation_rows(tmp_path, recorded_fits, meta, 
 
 @pytest.mark.parametrize("use_oof_for_val", [False, True])
 def test_a_base_without_oof_skill_is_left_out_of_the_meta(tmp_path, use_oof_for_val):
-    from hetstack.models import load_model
+    from hetstack.catalogue import load_model
 
     oof_matrix(tmp_path / "matrix.parquet")  # base "noise" is a random Dirichlet draw: no skill
     for drop in (True, False):

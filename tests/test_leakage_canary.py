@@ -10,7 +10,7 @@ from sklearn.model_selection import KFold
 from hetstack.cv import purged_kfold
 from hetstack.features import compute_features
 from hetstack.labels import triple_barrier
-from hetstack.models import get_spec
+from hetstack.catalogue import get_spec
 from hetstack.synthetic import generate_market
 
 HORIZON = 30

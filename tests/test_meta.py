@@ -1,8 +1,8 @@
 import numpy as np
 import pytest
 
-from hetstack.meta import MetaLearnerOutput
-from hetstack.models import get_spec, load_model
+from hetstack.meta.base import MetaLearnerOutput
+from hetstack.catalogue import get_spec, load_model
 
 
 def oof_matrix(n=3000, seed=0):

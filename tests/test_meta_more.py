@@ -5,10 +5,10 @@ import pickle
 import numpy as np
 import pytest
 
-from hetstack.meta import MetaLearnerOutput
+from hetstack.meta.base import MetaLearnerOutput
 from hetstack.meta.base import permutation_importance
 from hetstack.meta.caruana_meta import ensemble_selection
-from hetstack.models import get_spec, load_model
+from hetstack.catalogue import get_spec, load_model
 
 NAMES = ["meta_mlp", "mlp_meta", "meta_calibrated", "calibrated_meta", "meta_xgboost", "xgboost_meta",
          "meta_caruana", "caruana_meta", "ensemble_selection", "meta_voting", "voting_meta"]

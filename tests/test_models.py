@@ -3,7 +3,7 @@ import pickle
 import numpy as np
 import pytest
 
-from hetstack.models import get_spec, load_model
+from hetstack.catalogue import get_spec, load_model
 
 BASES = ["catboost", "lightgbm", "xgboost", "ridge", "logistic", "random_forest", "svm"]
 FAST = {"catboost": {"iterations": 150}, "lightgbm": {"num_boost_round": 150}, "xgboost": {"num_boost_round": 150},

@@ -7,7 +7,7 @@ import tracemalloc
 import numpy as np
 import pytest
 
-from hetstack.models import get_spec, load_model
+from hetstack.catalogue import get_spec, load_model
 from hetstack.models.base import softmax
 
 

@@ -4,7 +4,7 @@ import numpy as np
 import pytest
 
 from hetstack.adapters import MultiResSet, build_multires_bars, multires_lookback
-from hetstack.models import get_spec, load_model
+from hetstack.catalogue import get_spec, load_model
 from hetstack.synthetic import generate_market
 
 NAMES = ["patchtst", "itransformer", "tft"]

@@ -8,7 +8,7 @@ import pytest
 import torch
 
 from hetstack.adapters import WindowSet
-from hetstack.models import get_spec, load_model
+from hetstack.catalogue import get_spec, load_model
 
 NAMES = ["lstm", "gru", "tcn", "transformer", "inceptiontime", "resnet1d", "nbeats"]
 FAMILY = {"lstm": "neural", "gru": "neural", "tcn": "cnn", "transformer": "transformer",

@@ -5,7 +5,7 @@ import pandas as pd
 import pytest
 
 from hetstack.errors import DataError
-from hetstack.models import get_spec, load_model
+from hetstack.catalogue import get_spec, load_model
 from hetstack.predict import bar_interval_seconds, check_bars_fit_run
 
 

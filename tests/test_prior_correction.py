@@ -4,7 +4,7 @@ must come back to the unweighted frequencies that new rows follow."""
 import numpy as np
 import pytest
 
-from hetstack.models import get_spec, load_model
+from hetstack.catalogue import get_spec, load_model
 from hetstack.models.base import fit_class_offset, shift_probabilities
 
 PRIOR = np.array([0.25, 0.5, 0.25])  # p(-1), p(0), p(+1)

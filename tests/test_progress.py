@@ -4,7 +4,7 @@ import logging
 
 import pytest
 
-from hetstack.models.registry import get_spec
+from hetstack.catalogue import get_spec
 
 
 @pytest.mark.parametrize("name, params", [

@@ -13,7 +13,7 @@ import numpy as np
 import pytest
 
 from hetstack.io import load_npy
-from hetstack.models import get_spec, load_model
+from hetstack.catalogue import get_spec, load_model
 
 
 class Payload:

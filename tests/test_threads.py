@@ -9,7 +9,7 @@ import numpy as np
 import pytest
 import yaml
 
-from hetstack.models import get_spec
+from hetstack.catalogue import get_spec
 from snakemake_cmd import snakemake_command
 
 THREADS = 2

@@ -2,7 +2,7 @@
 
 import numpy as np
 
-from hetstack.models import get_spec
+from hetstack.catalogue import get_spec
 
 
 def test_balanced_training_keeps_the_base_rates_in_the_probabilities():

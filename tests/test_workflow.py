@@ -170,7 +170,7 @@ def test_bad_config_is_refused_before_any_job(tmp_path):
 
 
 def test_every_meta_learner_reports_on_the_same_shards(workdir):
-    from hetstack.models.registry import available
+    from hetstack.catalogue import available
 
     run = workdir / "results/SYN_h5"
     comparison = json.loads((run / "meta_comparison.json").read_text())
@@ -224,7 +224,7 @@ TINY_ARCH = {
 
 
 def test_every_base_model_runs_through_the_workflow(tmp_path):
-    from hetstack.models.registry import available, get_spec
+    from hetstack.catalogue import available, get_spec
 
     bases = available("base")
     params = {name: {**TINY_NEURAL, **{k: v for k, v in TINY_ARCH[name].items()

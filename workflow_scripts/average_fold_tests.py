@@ -2,5 +2,5 @@
 from hetstack.stacking import average_fold_tests
 from hetstack.workflow import job
 
-with job(snakemake):  # noqa: F821
-    average_fold_tests(list(snakemake.input.shards), snakemake.output.test)  # noqa: F821
+with job(snakemake):
+    average_fold_tests(list(snakemake.input.shards), snakemake.output.test)

@@ -2,5 +2,5 @@
 from hetstack.stacking import build_features
 from hetstack.workflow import job
 
-with job(snakemake):  # noqa: F821
-    build_features(snakemake.input.bars, snakemake.output.array, snakemake.output.meta)  # noqa: F821
+with job(snakemake):
+    build_features(snakemake.input.bars, snakemake.output.array, snakemake.output.meta)

@@ -2,7 +2,7 @@
 from hetstack.stacking import fit_meta
 from hetstack.workflow import job
 
-with job(snakemake):  # noqa: F821
-    p = snakemake.params  # noqa: F821
-    fit_meta(snakemake.wildcards.meta, snakemake.input.matrix, list(p.bases), snakemake.output.model,  # noqa: F821
-             params=dict(p.model_params), seed=p.seed, threads=snakemake.threads, **p.settings)  # noqa: F821
+with job(snakemake):
+    p = snakemake.params
+    fit_meta(snakemake.wildcards.meta, snakemake.input.matrix, list(p.bases), snakemake.output.model,
+             params=dict(p.model_params), seed=p.seed, threads=snakemake.threads, **p.settings)

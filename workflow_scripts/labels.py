@@ -2,7 +2,7 @@
 from hetstack.stacking import build_labels
 from hetstack.workflow import job
 
-with job(snakemake):  # noqa: F821
-    i, o, p = snakemake.input, snakemake.output, snakemake.params  # noqa: F821
+with job(snakemake):
+    i, o, p = snakemake.input, snakemake.output, snakemake.params
     build_labels(i.bars, i.features_meta, o.labels, o.folds, o.splits, source=p.source,
-                 horizon=int(snakemake.wildcards.horizon), **p.settings)  # noqa: F821
+                 horizon=int(snakemake.wildcards.horizon), **p.settings)

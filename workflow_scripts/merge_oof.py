@@ -2,7 +2,7 @@
 from hetstack.stacking import merge_oof
 from hetstack.workflow import job
 
-with job(snakemake):  # noqa: F821
-    i, p = snakemake.input, snakemake.params  # noqa: F821
+with job(snakemake):
+    i, p = snakemake.input, snakemake.params
     shards = {base: [s for s in i.shards if f"/oof/{base}/" in s] for base in p.bases}
-    merge_oof(shards, i.labels, i.folds, snakemake.output.matrix)  # noqa: F821
+    merge_oof(shards, i.labels, i.folds, snakemake.output.matrix)

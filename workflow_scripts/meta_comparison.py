@@ -2,5 +2,5 @@
 from hetstack.stacking import compare_meta_learners
 from hetstack.workflow import job
 
-with job(snakemake):  # noqa: F821
-    compare_meta_learners(list(snakemake.input.reports), snakemake.output.comparison)  # noqa: F821
+with job(snakemake):
+    compare_meta_learners(list(snakemake.input.reports), snakemake.output.comparison)

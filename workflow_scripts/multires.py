@@ -2,5 +2,5 @@
 from hetstack.stacking import build_multires
 from hetstack.workflow import job
 
-with job(snakemake):  # noqa: F821
-    build_multires(snakemake.input.bars, snakemake.output.array, list(snakemake.params.timeframes))  # noqa: F821
+with job(snakemake):
+    build_multires(snakemake.input.bars, snakemake.output.array, list(snakemake.params.timeframes))

@@ -2,6 +2,6 @@
 from hetstack.stacking import run_fold
 from hetstack.workflow import adapter_arrays, job, train_settings
 
-with job(snakemake):  # noqa: F821
-    i, o, w = snakemake.input, snakemake.output, snakemake.wildcards  # noqa: F821
-    run_fold(w.base, int(w.fold), adapter_arrays(snakemake), i.labels, i.folds, o.oof, o.test, train_settings(snakemake))  # noqa: F821
+with job(snakemake):
+    i, o, w = snakemake.input, snakemake.output, snakemake.wildcards
+    run_fold(w.base, int(w.fold), adapter_arrays(snakemake), i.labels, i.folds, o.oof, o.test, train_settings(snakemake))

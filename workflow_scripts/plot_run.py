@@ -2,8 +2,8 @@
 from hetstack.plots import make_plots
 from hetstack.workflow import job
 
-with job(snakemake):  # noqa: F821
-    i, o, p = snakemake.input, snakemake.output, snakemake.params  # noqa: F821
+with job(snakemake):
+    i, o, p = snakemake.input, snakemake.output, snakemake.params
     make_plots(i.report, i.predictions, dict(zip(p.bases, i.tests)), i.matrix, i.bars,
                {k: o[k] for k in ("table", "scores", "reliability", "equity", "weights", "oof_folds")},
                cost_bps=p.cost_bps)

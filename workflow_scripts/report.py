@@ -2,8 +2,8 @@
 from hetstack.stacking import build_report
 from hetstack.workflow import job
 
-with job(snakemake):  # noqa: F821
-    i, o, p, w = snakemake.input, snakemake.output, snakemake.params, snakemake.wildcards  # noqa: F821
+with job(snakemake):
+    i, o, p, w = snakemake.input, snakemake.output, snakemake.params, snakemake.wildcards
     tests = {base: path for base, path in zip(p.bases, i.tests)}
     build_report(w.meta, i.meta_model, tests, i.matrix, i.labels, i.bars, o.report, o.predictions,
                  symbol=w.symbol, horizon=int(w.horizon), cost_bps=p.cost_bps, config_digest=p.digest,

@@ -2,6 +2,6 @@
 from hetstack.stacking import retrain_base
 from hetstack.workflow import adapter_arrays, job, train_settings
 
-with job(snakemake):  # noqa: F821
-    i, o = snakemake.input, snakemake.output  # noqa: F821
-    retrain_base(snakemake.wildcards.base, adapter_arrays(snakemake), i.labels, o.model, o.test, train_settings(snakemake))  # noqa: F821
+with job(snakemake):
+    i, o = snakemake.input, snakemake.output
+    retrain_base(snakemake.wildcards.base, adapter_arrays(snakemake), i.labels, o.model, o.test, train_settings(snakemake))

@@ -2,9 +2,9 @@
 from hetstack.predict import write_run_settings
 from hetstack.workflow import job
 
-with job(snakemake):  # noqa: F821
-    i, p, w = snakemake.input, snakemake.params, snakemake.wildcards  # noqa: F821
-    write_run_settings(snakemake.output.settings, symbol=w.symbol, horizon=int(w.horizon), bases=list(p.bases),  # noqa: F821
+with job(snakemake):
+    i, p, w = snakemake.input, snakemake.params, snakemake.wildcards
+    write_run_settings(snakemake.output.settings, symbol=w.symbol, horizon=int(w.horizon), bases=list(p.bases),
                        metas=list(p.metas), adapters={k: dict(v) for k, v in p.adapters.items()},
                        features_meta_path=i.features_meta, splits_path=i.splits, bars_path=i.bars,
                        vol_window=p.vol_window, config_digest=p.digest)

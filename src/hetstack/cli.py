@@ -20,6 +20,8 @@ import subprocess
 import sys
 from pathlib import Path
 
+from hetstack import paths
+
 WORKFLOW_FILES = ("Snakefile", "rules", "workflow_scripts", "config", "envs", "profiles", "report")
 SHIPPED = "_workflow"  # where setup.py copies WORKFLOW_FILES inside the package
 
@@ -69,10 +71,6 @@ def _positive(text: str) -> int:
     return value
 
 
-def run_dir(symbol: str, horizon: int, workdir: str | Path = ".") -> Path:
-    return Path(workdir) / "results" / f"{symbol}_h{horizon}"
-
-
 def merged_config(configfile: str | Path | None = None) -> dict:
     """config/config.yaml with `configfile` over it, merged the way Snakemake merges them."""
     import yaml
@@ -100,8 +98,8 @@ def train_meta(args) -> str:
 
 
 def train_targets(args) -> list[str]:
-    run = f"results/{args.symbol}_h{args.horizon}"
-    return [f"{run}/{train_meta(args)}_report.json", f"{run}/run_settings.json"]
+    run = paths.run_dir(args.symbol, args.horizon, workdir="")
+    return [str(run / f"{train_meta(args)}{paths.REPORT_SUFFIX}"), str(run / paths.SETTINGS)]
 
 
 def train_overrides(args) -> dict:
@@ -159,7 +157,7 @@ def cmd_train(args) -> int:
     print(f"hetstack: config overrides {json.dumps(train_overrides(args))} in {overrides_path(args)}", flush=True)
     print("hetstack: " + shlex.join(cmd), flush=True)
     code = subprocess.call(cmd)
-    report = run_dir(args.symbol, args.horizon, args.directory or ".") / f"{meta}_report.json"
+    report = paths.run_dir(args.symbol, args.horizon, args.directory or ".") / f"{meta}{paths.REPORT_SUFFIX}"
     if code != 0:
         print(f"hetstack: snakemake failed (exit {code}); see its output and logs/ above", file=sys.stderr)
     elif args.dry_run:
@@ -202,7 +200,7 @@ def cmd_status(args) -> int:
 
 def model_rows(kind: str = "all") -> list[dict]:
     """The registry as rows: name, kind (base or meta), family, input shape, aliases."""
-    from hetstack.models.registry import aliases, available, get_spec
+    from hetstack.catalogue import aliases, available, get_spec
 
     rows = []
     for which in (["base", "meta"] if kind == "all" else [kind]):

@@ -44,7 +44,7 @@ def horizons(config: dict) -> list[int]:
 
 def base_models(config: dict) -> list[str]:
     """Bases in stacking order: a flat list as given, or the per-family choice in slot order."""
-    from hetstack.models.registry import get_spec
+    from hetstack.catalogue import get_spec
 
     chosen = config["base_models"]
     if isinstance(chosen, dict):
@@ -70,7 +70,7 @@ def base_models(config: dict) -> list[str]:
 
 def _known(name: str, kind: str, key: str) -> None:
     """An unknown name is refused with the names of its own kind (bases or meta-learners) only."""
-    from hetstack.models.registry import aliases, available, canonical_name
+    from hetstack.catalogue import aliases, available, canonical_name
 
     if canonical_name(name) in available("base") + available("meta"):
         return  # known; a base given as meta (or the reverse) gets its own message
@@ -81,7 +81,7 @@ def _known(name: str, kind: str, key: str) -> None:
 
 def family_clash(bases: list[str]) -> str | None:
     """A message when two bases share a family (allowed: homogeneous ensembles still work)."""
-    from hetstack.models.registry import get_spec
+    from hetstack.catalogue import get_spec
 
     seen: dict[str, str] = {}
     for base in bases:
@@ -94,7 +94,7 @@ def family_clash(bases: list[str]) -> str | None:
 
 def meta_learners(config: dict) -> list[str]:
     """Meta-learner names as the user wrote them (aliases kept: they name the report files)."""
-    from hetstack.models.registry import get_spec
+    from hetstack.catalogue import get_spec
 
     chosen = config["meta_learner"]
     names = [chosen] if isinstance(chosen, str) else list(chosen)
@@ -107,7 +107,7 @@ def meta_learners(config: dict) -> list[str]:
 
 
 def model_params(config: dict, name: str) -> dict[str, Any]:
-    from hetstack.models.registry import canonical_name
+    from hetstack.catalogue import canonical_name
 
     return dict((config.get("model_params") or {}).get(canonical_name(name)) or {})
 

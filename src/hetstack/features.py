@@ -121,7 +121,7 @@ def compute_features(bars: pd.DataFrame) -> tuple[np.ndarray, list[str], int]:
         raise ValueError(f"bars lack column(s) {', '.join(missing)}; pass bars from hetstack.data.read_bars")
     o = bars["open"].to_numpy(dtype=np.float64)
     h = bars["high"].to_numpy(dtype=np.float64)
-    l = bars["low"].to_numpy(dtype=np.float64)  # noqa: E741
+    l = bars["low"].to_numpy(dtype=np.float64)
     c = bars["close"].to_numpy(dtype=np.float64)
     v = bars["volume"].to_numpy(dtype=np.float64)
     n = len(c)
@@ -136,7 +136,7 @@ def compute_features(bars: pd.DataFrame) -> tuple[np.ndarray, list[str], int]:
     return out, cols.names, warmup
 
 
-def _build(cols: _Columns, timestamps: pd.Series, o, h, l, c, v) -> None:  # noqa: E741
+def _build(cols: _Columns, timestamps: pd.Series, o, h, l, c, v) -> None:
     log_c, log_h, log_l, log_o = np.log(c), np.log(h), np.log(l), np.log(o)
     r1 = _lag_diff(log_c, 1)  # first valid row 1
     vol = {w: np.maximum(_rstd(r1, w), RETURN_EPS) for w in VOL_WINDOWS}
@@ -375,7 +375,7 @@ def _zscore(x, w):
     return (x - _rmean(x, w)) / np.maximum(_rstd(x, w), 1e-6)
 
 
-def _stochastic(c, h, l, w):  # noqa: E741
+def _stochastic(c, h, l, w):
     highest, lowest = _rmax(h, w), _rmin(l, w)
     return (c - lowest) / np.maximum(highest - lowest, PRICE_EPS * c)
 
@@ -391,7 +391,7 @@ def _rolling_mean_abs_dev(x: np.ndarray, w: int) -> np.ndarray:
     return np.abs(windows - windows.mean(axis=1, keepdims=True)).mean(axis=1)
 
 
-def _aroon(h: np.ndarray, l: np.ndarray, w: int) -> tuple[np.ndarray, np.ndarray]:  # noqa: E741
+def _aroon(h: np.ndarray, l: np.ndarray, w: int) -> tuple[np.ndarray, np.ndarray]:
     """Aroon over w+1 bars: 1 when the extreme is the current bar, 0 when it is w bars old."""
     n = len(h)
     up, down = np.full(n, np.nan), np.full(n, np.nan)

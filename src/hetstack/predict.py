@@ -17,11 +17,11 @@ import numpy as np
 import pandas as pd
 
 from hetstack.errors import DataError
+from hetstack import paths
 from hetstack.io import read_json, write_json
 
 log = logging.getLogger("hetstack")
 
-SETTINGS_FILE = "run_settings.json"
 SETTINGS_VERSION = 2  # 2: symbol checked, bar_interval_seconds
 
 
@@ -45,7 +45,7 @@ def write_run_settings(out_path: str, *, symbol: str, horizon: int, bases: list[
                        vol_window: int, config_digest: str) -> dict:
     """What `predict_bars` needs to rebuild a run's inputs; small JSON beside the run's outputs."""
     from hetstack.io import read_parquet
-    from hetstack.models.registry import canonical_name
+    from hetstack.catalogue import canonical_name
 
     features = read_json(features_meta_path)
     splits = read_json(splits_path)
@@ -70,7 +70,7 @@ def write_run_settings(out_path: str, *, symbol: str, horizon: int, bases: list[
 
 
 def read_run_settings(run_dir: str | Path) -> dict:
-    path = Path(run_dir) / SETTINGS_FILE
+    path = Path(run_dir) / paths.SETTINGS
     if not path.is_file():
         raise DataError(str(path), "no run settings in this run folder",
                         f"build them with `snakemake {path}` (or rerun the workflow), then predict again")
@@ -108,14 +108,14 @@ def predict_bars(run_dir: str | Path, bars: pd.DataFrame, meta: str | None = Non
     from hetstack.data import validate_bars
     from hetstack.features import compute_features, feature_settings
     from hetstack.io import write_npy
-    from hetstack.models.base import load_model
-    from hetstack.models.registry import canonical_name, get_spec
+    from hetstack.catalogue import load_model
+    from hetstack.catalogue import canonical_name, get_spec
     from hetstack.stacking import PROB_COLUMNS
 
     run_dir = Path(run_dir)
     settings = read_run_settings(run_dir)
     if feature_settings() != settings["features"]["settings"]:
-        raise DataError(str(run_dir / SETTINGS_FILE), "the run was trained with other feature settings "
+        raise DataError(str(run_dir / paths.SETTINGS), "the run was trained with other feature settings "
                         f"(version {settings['features']['settings'].get('version')})",
                         "retrain the run with this version of hetstack")
     bars = validate_bars(bars, source=source)
@@ -133,7 +133,7 @@ def predict_bars(run_dir: str | Path, bars: pd.DataFrame, meta: str | None = Non
                         f"pass {warmup - lookback} more bars of history before the bars to score")
 
     meta_name = canonical_name(meta or settings["default_meta"])
-    meta_dir = run_dir / "models" / "meta" / meta_name
+    meta_dir = run_dir / paths.META_MODELS_DIR / meta_name
     if not (meta_dir / "model.json").is_file():
         raise DataError(str(meta_dir), f"no fitted meta-learner {meta_name!r} in this run",
                         f"pick one of {settings['meta_learners']} or build it with the workflow")
@@ -147,7 +147,7 @@ def predict_bars(run_dir: str | Path, bars: pd.DataFrame, meta: str | None = Non
             write_npy(arrays["multires"], build_multires_bars(bars, settings["timeframes"]).astype(np.float32))
         columns = []
         for base in meta_model.base_names:
-            model_dir = run_dir / "models" / "bases" / base
+            model_dir = run_dir / paths.BASE_MODELS_DIR / base
             if not (model_dir / "model.json").is_file():
                 raise DataError(str(model_dir), f"no retrained base {base!r} in this run",
                                 "run the workflow with retrain_bases_on_full: true")

@@ -212,7 +212,7 @@ def fit_base(base: str, arrays: dict[str, str], samples: SampleTable, train_ids:
     """Fit one base on `train_ids`; early stopping on a purged inner slice carved from those ids only."""
     from hetstack.adapters import make_adapter
     from hetstack.cv import inner_validation_split
-    from hetstack.models.registry import get_spec
+    from hetstack.catalogue import get_spec
 
     spec = get_spec(base)
     adapter = make_adapter(spec.input_kind, features_path=arrays.get("features"),
@@ -350,7 +350,7 @@ def fit_meta(meta: str, matrix_path: str, base_names: list[str], out_dir: str, *
     out of its inputs: it can only add noise. Chosen per fit, so no validation row takes part."""
     from hetstack.cv import inner_validation_split, purged_kfold
     from hetstack.evaluation import class_prior, classification_metrics
-    from hetstack.models.registry import get_spec
+    from hetstack.catalogue import get_spec
 
     matrix = read_parquet(matrix_path)
     spec = get_spec(meta)
@@ -425,7 +425,7 @@ def build_report(meta_requested: str, meta_dir: str, base_tests: dict[str, str],
                  cost_bps: float, config_digest: str, settings: dict) -> dict:
     """Score the stacked ensemble and each base on the same hold-out rows; write the report JSON."""
     from hetstack.evaluation import class_prior, classification_metrics, trading_metrics
-    from hetstack.models.base import load_model
+    from hetstack.catalogue import load_model
 
     meta = load_model(meta_dir)
     base_names = list(base_tests)  # every configured base; the meta may read fewer (dropped_bases)
@@ -471,7 +471,7 @@ def build_report(meta_requested: str, meta_dir: str, base_tests: dict[str, str],
     meta_trading = trading(out.probabilities)
     best_base = max(base_names, key=lambda b: base_perf[b]["test_acc"])
     best_by_val = max(base_names, key=lambda b: base_perf[b]["val_acc"])
-    from hetstack.models.registry import get_spec
+    from hetstack.catalogue import get_spec
 
     spec = get_spec(meta_requested)
     report = {

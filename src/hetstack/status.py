@@ -6,12 +6,14 @@ import json
 import re
 from pathlib import Path
 
+from hetstack import paths
+
 
 def _bases(run: Path, settings: dict | None) -> list[str]:
     if settings and settings.get("base_models"):
         return list(settings["base_models"])
     found = set()
-    for sub in ("oof", "test", "models/bases"):
+    for sub in (paths.OOF_DIR, paths.BASE_TESTS_DIR, paths.BASE_MODELS_DIR):
         folder = run / sub
         if folder.is_dir():
             found |= {p.stem if p.is_file() else p.name for p in folder.iterdir() if not p.name.startswith(".")}
@@ -19,7 +21,7 @@ def _bases(run: Path, settings: dict | None) -> list[str]:
 
 
 def _n_folds(run: Path) -> int | None:
-    splits = run / "splits.json"
+    splits = run / paths.SPLITS
     if splits.is_file():
         return len(json.loads(splits.read_text())["folds"])
     return None
@@ -31,26 +33,27 @@ def run_status(run_dir: str | Path) -> dict:
     status: dict = {"run": str(run), "exists": run.is_dir()}
     if not run.is_dir():
         return status
-    settings_path = run / "run_settings.json"
+    settings_path = run / paths.SETTINGS
     settings = json.loads(settings_path.read_text()) if settings_path.is_file() else None
     n_folds = _n_folds(run)
-    status.update(labels=(run / "labels.parquet").is_file(), folds=(run / "folds.parquet").is_file(),
+    status.update(labels=(run / paths.LABELS).is_file(), folds=(run / paths.FOLDS).is_file(),
                   run_settings=settings is not None, n_folds=n_folds)
     bases = {}
     for base in _bases(run, settings):
-        done = sorted(int(m.group(1)) for p in (run / "oof" / base).glob("fold*.parquet")
+        done = sorted(int(m.group(1)) for p in (run / paths.OOF_DIR / base).glob("fold*.parquet")
                       if (m := re.fullmatch(r"fold(\d+)\.parquet", p.name)))
         missing = sorted(set(range(n_folds)) - set(done)) if n_folds is not None else []
         bases[base] = {"folds_done": done, "folds_missing": missing,
-                       "model": (run / "models" / "bases" / base / "model.json").is_file(),
-                       "test": (run / "test" / f"{base}.parquet").is_file()}
+                       "model": (run / paths.BASE_MODELS_DIR / base / "model.json").is_file(),
+                       "test": (run / paths.BASE_TESTS_DIR / f"{base}.parquet").is_file()}
     status["bases"] = bases
-    status["matrix"] = (run / "meta_matrix.parquet").is_file()
-    meta_dir = run / "models" / "meta"
+    status["matrix"] = (run / paths.META_MATRIX).is_file()
+    meta_dir = run / paths.META_MODELS_DIR
     status["meta_models"] = sorted(p.name for p in meta_dir.iterdir() if (p / "model.json").is_file()) \
         if meta_dir.is_dir() else []
-    status["reports"] = sorted(p.name.removesuffix("_report.json") for p in run.glob("*_report.json"))
-    status["plots"] = sorted(p.name for p in (run / "plots").iterdir() if p.is_dir()) if (run / "plots").is_dir() else []
+    status["reports"] = sorted(p.name.removesuffix(paths.REPORT_SUFFIX) for p in run.glob(f"*{paths.REPORT_SUFFIX}"))
+    plots = run / paths.PLOTS_DIR
+    status["plots"] = sorted(p.name for p in plots.iterdir() if p.is_dir()) if plots.is_dir() else []
     status["complete"] = bool(bases) and all(not b["folds_missing"] and b["test"] for b in bases.values()) \
         and status["matrix"] and bool(status["reports"])
     return status

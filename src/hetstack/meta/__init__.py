@@ -3,8 +3,6 @@
 import importlib
 import pkgutil
 
-from hetstack.meta.base import MetaLearner, MetaLearnerOutput  # noqa: F401
-
 for _module in sorted(m.name for m in pkgutil.iter_modules(__path__)):
     if _module != "base":
         importlib.import_module(f"{__name__}.{_module}")

@@ -252,14 +252,6 @@ class BaseModel:
                 float(log_loss(y_idx, proba, labels=[0, 1, 2])))
 
 
-def load_model(path: str | Path, threads: int = 1) -> BaseModel:
-    """Load any saved model by the name stored in its model.json (never unpickles)."""
-    from hetstack.models.registry import get_spec
-
-    header = json.loads((Path(path) / "model.json").read_text())
-    return get_spec(header["name"], where=str(path)).cls.load(path, threads=threads)
-
-
 class StandardizedLinearModel(BaseModel):
     """Linear scores on weighted-standardized columns, computed in numpy so that a fitted and a
     loaded model run the same code. Subclasses fit the sklearn estimator and add their own state."""
