@@ -1,5 +1,8 @@
+import subprocess
+
 import numpy as np
 import pytest
+from snakemake_cmd import snakemake_command
 
 
 @pytest.fixture
@@ -10,3 +13,17 @@ def easy_problem():
     score = X[:, 0] + 0.5 * X[:, 1] * (X[:, 2] > 0) + 0.2 * rng.normal(size=len(X))
     y = np.where(score > 0.5, 1, np.where(score < -0.5, -1, 0)).astype(np.int8)
     return X[:1000], y[:1000], X[1000:1200], y[1000:1200], X[1200:], y[1200:]
+
+
+@pytest.fixture(scope="session")
+def snakemake_run():
+    """run(workdir, *args, cores=2, check=True, timeout=900): the real `snakemake` on workdir/tiny.yaml
+    (write it with snakemake_cmd.write_config); with check, a failure raises with the output's tail."""
+    def run(workdir, *args: str, cores: int = 2, check: bool = True, timeout: int = 900) -> subprocess.CompletedProcess:
+        cmd = snakemake_command(workdir, "--cores", str(cores), *args)
+        result = subprocess.run(cmd, capture_output=True, text=True, timeout=timeout)
+        if check and result.returncode != 0:
+            raise AssertionError(f"snakemake {' '.join(args)} failed:\n{result.stdout[-3000:]}\n{result.stderr[-6000:]}")
+        return result
+
+    return run

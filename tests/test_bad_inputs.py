@@ -12,20 +12,11 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 import pytest
-import yaml
-from snakemake_cmd import REPO, snakemake_command
+from snakemake_cmd import REPO, tiny_config, write_config
 
 pytestmark = pytest.mark.integration
 
-BASE_CONFIG = {
-    "symbols": ["USR"],
-    "horizons": [5],
-    "synthetic": {"n_bars": 3000, "effect_strength": 1.0},
-    "oof": {"n_folds": 3, "purge_bars": 10, "embargo_bars": 30, "use_sample_weights": True},
-    "base_models": ["lightgbm", "ridge"],
-    "meta_learner": "meta_ridge",
-    "threads": {"fit": 1},
-}
+BASE_CONFIG = tiny_config(symbols=["USR"], synthetic={"n_bars": 3000}, meta_learner="meta_ridge")
 
 
 def _bars(n=400):
@@ -128,10 +119,6 @@ PARSE_CASES = [
 ]
 
 
-def run(workdir: Path, config: dict, *args: str) -> subprocess.CompletedProcess:
-    (workdir / "tiny.yaml").write_text(yaml.safe_dump(config))
-    cmd = snakemake_command(workdir, "--cores", "1", *args)
-    return subprocess.run(cmd, capture_output=True, text=True, timeout=600)
 
 
 def one_line(result: subprocess.CompletedProcess) -> str:
@@ -158,7 +145,7 @@ def leftovers(workdir: Path) -> list[str]:
 
 
 @pytest.mark.parametrize("case, make, ext, words", DATA_CASES, ids=[c[0] for c in DATA_CASES])
-def test_bad_bar_file(tmp_path, case, make, ext, words):
+def test_bad_bar_file(tmp_path, snakemake_run, case, make, ext, words):
     data = tmp_path / "data"
     data.mkdir()
     path = data / f"USR.{ext}"
@@ -171,7 +158,8 @@ def test_bad_bar_file(tmp_path, case, make, ext, words):
         path.write_bytes(path.read_bytes()[: path.stat().st_size // 2])
     else:
         make(_bars()).to_csv(path, index=False)
-    result = run(tmp_path, BASE_CONFIG, "results/USR/bars.parquet")
+    write_config(tmp_path, BASE_CONFIG)
+    result = snakemake_run(tmp_path, "results/USR/bars.parquet", cores=1, check=False, timeout=600)
     assert result.returncode != 0
     line = one_line(result)
     check_one_line(line, [f"data/USR.{ext}", *words])
@@ -179,8 +167,9 @@ def test_bad_bar_file(tmp_path, case, make, ext, words):
 
 
 @pytest.mark.parametrize("case, override, target, words", JOB_CONFIG_CASES, ids=[c[0] for c in JOB_CONFIG_CASES])
-def test_bad_run_settings_fail_in_the_job(tmp_path, case, override, target, words):
-    result = run(tmp_path, {**BASE_CONFIG, **override}, target)
+def test_bad_run_settings_fail_in_the_job(tmp_path, snakemake_run, case, override, target, words):
+    write_config(tmp_path, {**BASE_CONFIG, **override})
+    result = snakemake_run(tmp_path, target, cores=1, check=False, timeout=600)
     assert result.returncode != 0
     check_one_line(one_line(result), words)
     run_dir = Path(target).parent
@@ -189,8 +178,9 @@ def test_bad_run_settings_fail_in_the_job(tmp_path, case, override, target, word
 
 
 @pytest.mark.parametrize("case, override, words", PARSE_CASES, ids=[c[0] for c in PARSE_CASES])
-def test_bad_config_is_one_line_before_any_job(tmp_path, case, override, words):
-    result = run(tmp_path, {**BASE_CONFIG, **override}, "-n")
+def test_bad_config_is_one_line_before_any_job(tmp_path, snakemake_run, case, override, words):
+    write_config(tmp_path, {**BASE_CONFIG, **override})
+    result = snakemake_run(tmp_path, "-n", cores=1, check=False, timeout=600)
     assert result.returncode != 0
     check_one_line(one_line(result), ["config key", *words])
     assert leftovers(tmp_path) == []

@@ -3,38 +3,28 @@ reports — also when one run has --cores 1 (every job gets 1 thread) and the ot
 boosting and neural jobs get 2 threads). One tree base (LightGBM) and one neural base (GRU)."""
 
 import hashlib
-import subprocess
 from pathlib import Path
 
 import pytest
-import yaml
-from snakemake_cmd import snakemake_command
+from snakemake_cmd import tiny_config, write_config
 
 pytestmark = pytest.mark.integration
 
-CONFIG = {
-    "symbols": ["SYN"],
-    "horizons": [5],
-    "synthetic": {"n_bars": 3000, "effect_strength": 1.0},
-    "oof": {"n_folds": 2, "purge_bars": 10, "embargo_bars": 30, "use_sample_weights": True},
-    "base_models": ["lightgbm", "gru"],
-    "meta_learner": "meta_ridge",
-    "adapters": {"sequence": {"seq_len": 8}, "multires": {"timeframes": [1, 5, 15], "seq_len": 8}},
-    "model_params": {"lightgbm": {"num_boost_round": 30, "num_leaves": 7},
-                     "gru": {"hidden_size": 8, "epochs": 1, "batch_size": 128}},
-    "threads": {"fit": 2},
-}
+CONFIG = tiny_config(synthetic={"n_bars": 3000}, oof={"n_folds": 2}, base_models=["lightgbm", "gru"],
+                     meta_learner="meta_ridge",
+                     adapters={"sequence": {"seq_len": 8}, "multires": {"timeframes": [1, 5, 15], "seq_len": 8}},
+                     model_params={"lightgbm": {"num_boost_round": 30},
+                                   "gru": {"hidden_size": 8, "epochs": 1, "batch_size": 128}},
+                     threads={"fit": 2})
 
 COMPARED = ("oof/**/*.parquet", "meta_matrix.parquet", "test/*.parquet", "predictions/*.parquet", "*_report.json",
             "labels.parquet", "folds.parquet", "splits.json")
 
 
-def run_workflow(workdir: Path, cores: int) -> dict[str, str]:
+def run_workflow(snakemake_run, workdir: Path, cores: int) -> dict[str, str]:
     workdir.mkdir()
-    (workdir / "tiny.yaml").write_text(yaml.safe_dump(CONFIG))
-    cmd = snakemake_command(workdir, "--cores", str(cores), "results/SYN_h5/meta_ridge_report.json")
-    result = subprocess.run(cmd, capture_output=True, text=True, timeout=900)
-    assert result.returncode == 0, result.stderr[-5000:]
+    write_config(workdir, CONFIG)
+    snakemake_run(workdir, "results/SYN_h5/meta_ridge_report.json", cores=cores)
     run = workdir / "results/SYN_h5"
     digests = {str(p.relative_to(run)): hashlib.sha256(p.read_bytes()).hexdigest()
                for pattern in COMPARED for p in sorted(run.glob(pattern))}
@@ -42,9 +32,9 @@ def run_workflow(workdir: Path, cores: int) -> dict[str, str]:
     return digests
 
 
-def test_same_bytes_across_runs_and_core_counts(tmp_path):
-    two_cores = run_workflow(tmp_path / "cores2", cores=2)
-    one_core = run_workflow(tmp_path / "cores1", cores=1)
+def test_same_bytes_across_runs_and_core_counts(tmp_path, snakemake_run):
+    two_cores = run_workflow(snakemake_run, tmp_path / "cores2", cores=2)
+    one_core = run_workflow(snakemake_run, tmp_path / "cores1", cores=1)
     assert set(two_cores) == set(one_core)
     differing = sorted(k for k in two_cores if two_cores[k] != one_core[k])
     assert differing == [], differing

@@ -12,21 +12,12 @@ from base64 import urlsafe_b64decode
 from pathlib import Path
 
 import pytest
-import yaml
-from snakemake_cmd import snakemake_command
+from snakemake_cmd import snakemake_command, tiny_config, write_config
 
 pytestmark = pytest.mark.integration
 
-CONFIG = {
-    "symbols": ["SYN"],
-    "horizons": [5],
-    "synthetic": {"n_bars": 4000, "effect_strength": 1.0},
-    "oof": {"n_folds": 3, "purge_bars": 10, "embargo_bars": 30, "use_sample_weights": True},
-    "base_models": ["lightgbm", "ridge"],
-    "meta_learner": "meta_ridge",
-    "model_params": {"lightgbm": {"num_boost_round": 30, "num_leaves": 7}},
-    "threads": {"fit": 1},
-}
+CONFIG = tiny_config(synthetic={"n_bars": 4000}, meta_learner="meta_ridge",
+                     model_params={"lightgbm": {"num_boost_round": 30}})
 TARGET = "results/SYN_h5/meta_ridge_report.json"
 RUN = "results/SYN_h5"
 STEP_TIMEOUT = 600  # seconds a run may take before the test gives up (never asserted on)
@@ -38,7 +29,7 @@ def command(workdir: Path) -> list[str]:
 
 def setup(workdir: Path) -> None:
     workdir.mkdir()
-    (workdir / "tiny.yaml").write_text(yaml.safe_dump(CONFIG))
+    write_config(workdir, CONFIG)
 
 
 def incomplete(workdir: Path) -> set[str]:

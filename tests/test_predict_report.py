@@ -15,30 +15,14 @@ import pytest
 import yaml
 
 from hetstack.stacking import PROB_COLUMNS
-from snakemake_cmd import REPO, snakemake_command
+from snakemake_cmd import REPO, snakemake_command, tiny_config, write_config
 
 pytestmark = pytest.mark.integration
 
-CONFIG = {
-    "symbols": ["SYN"],
-    "horizons": [5],
-    "synthetic": {"n_bars": 6000, "effect_strength": 1.0},
-    "oof": {"n_folds": 3, "purge_bars": 10, "embargo_bars": 30, "use_sample_weights": True},
-    "base_models": ["lightgbm", "gru"],
-    "meta_learner": ["meta_ridge"],
-    "adapters": {"sequence": {"seq_len": 8}, "multires": {"timeframes": [1, 5], "seq_len": 4}},
-    "model_params": {"lightgbm": {"num_boost_round": 40, "num_leaves": 7},
-                     "gru": {"epochs": 1, "batch_size": 128, "hidden_size": 8}},
-    "threads": {"fit": 1},
-}
+CONFIG = tiny_config(base_models=["lightgbm", "gru"], meta_learner=["meta_ridge"],
+                     adapters={"sequence": {"seq_len": 8}, "multires": {"timeframes": [1, 5], "seq_len": 4}},
+                     model_params={"gru": {"epochs": 1, "batch_size": 128, "hidden_size": 8}})
 
-
-def snakemake(workdir: Path, *args: str) -> subprocess.CompletedProcess:
-    cmd = snakemake_command(workdir, "--cores", "2", *args)
-    result = subprocess.run(cmd, capture_output=True, text=True, timeout=900)
-    if result.returncode != 0:
-        raise AssertionError(f"snakemake {' '.join(args)} failed:\n{result.stdout[-3000:]}\n{result.stderr[-6000:]}")
-    return result
 
 
 def hetstack(*args: str, cwd: Path) -> subprocess.CompletedProcess:
@@ -47,10 +31,10 @@ def hetstack(*args: str, cwd: Path) -> subprocess.CompletedProcess:
 
 
 @pytest.fixture(scope="module")
-def workdir(tmp_path_factory):
+def workdir(tmp_path_factory, snakemake_run):
     path = tmp_path_factory.mktemp("live")
-    (path / "tiny.yaml").write_text(yaml.safe_dump(CONFIG))
-    snakemake(path, "all", "plots")  # every report, the run settings and the report's pictures
+    write_config(path, CONFIG)
+    snakemake_run(path, "all", "plots")  # every report, the run settings and the report's pictures
     return path
 
 
@@ -176,13 +160,13 @@ async function hetstackCheck() {
 </script>"""
 
 
-def test_html_report_shows_every_plot_in_a_browser(workdir):
+def test_html_report_shows_every_plot_in_a_browser(workdir, snakemake_run):
     chromium = find_chromium()
     if chromium is None:
         if os.environ.get("CI"):
             pytest.fail("chromium is not installed (CI: .ci/run installs it with apt-get)")
         pytest.skip("chromium is not installed (apt-get install -y chromium); this test opens the HTML report in it")
-    snakemake(workdir, "plots", "--report", str(workdir / "report.html"))
+    snakemake_run(workdir, "plots", "--report", str(workdir / "report.html"))
     page = (workdir / "report.html").read_text()
     cut = page.rfind("</body>")
     (workdir / "check.html").write_text(page[:cut] + HARNESS + page[cut:])

@@ -5,10 +5,9 @@ import subprocess
 from pathlib import Path
 
 import pytest
-import yaml
 
 from test_workflow import TINY
-from snakemake_cmd import snakemake_command
+from snakemake_cmd import snakemake_command, write_config
 
 pytestmark = pytest.mark.integration
 
@@ -16,7 +15,7 @@ pytestmark = pytest.mark.integration
 @pytest.fixture(scope="module")
 def workdir(tmp_path_factory):
     path = tmp_path_factory.mktemp("wildcards")
-    (path / "tiny.yaml").write_text(yaml.safe_dump(TINY))
+    write_config(path, TINY)
     return path
 
 

@@ -2,34 +2,16 @@
 
 import json
 import subprocess
-from pathlib import Path
 
 import numpy as np
 import pandas as pd
 import pytest
-import yaml
-from snakemake_cmd import snakemake_command
+from snakemake_cmd import tiny_config, write_config
 
 pytestmark = pytest.mark.integration
 
-TINY = {
-    "symbols": ["SYN"],
-    "horizons": [5],
-    "synthetic": {"n_bars": 6000, "effect_strength": 1.0},
-    "oof": {"n_folds": 3, "purge_bars": 10, "embargo_bars": 30, "use_sample_weights": True},
-    "base_models": ["lightgbm", "ridge"],
-    "meta_learner": ["meta_ridge", "logistic_meta"],
-    "model_params": {"lightgbm": {"num_boost_round": 40, "num_leaves": 7}, "catboost": {"iterations": 40, "depth": 4}},
-    "threads": {"fit": 1},
-}
+TINY = tiny_config()
 
-
-def snakemake(workdir: Path, *args: str, check: bool = True) -> subprocess.CompletedProcess:
-    cmd = snakemake_command(workdir, "--cores", "2", *args)
-    result = subprocess.run(cmd, capture_output=True, text=True, timeout=900)
-    if check and result.returncode != 0:
-        raise AssertionError(f"snakemake {' '.join(args)} failed:\n{result.stdout[-3000:]}\n{result.stderr[-6000:]}")
-    return result
 
 
 def planned_jobs(result: subprocess.CompletedProcess) -> dict[str, int]:
@@ -48,11 +30,11 @@ def planned_jobs(result: subprocess.CompletedProcess) -> dict[str, int]:
 
 
 @pytest.fixture(scope="module")
-def workdir(tmp_path_factory):
+def workdir(tmp_path_factory, snakemake_run):
     path = tmp_path_factory.mktemp("run")
-    (path / "tiny.yaml").write_text(yaml.safe_dump(TINY))
-    snakemake(path)  # rule all: every report of the config
-    snakemake(path, "results/SYN_h5/meta_comparison.json")  # every meta-learner on the same shards
+    write_config(path, TINY)
+    snakemake_run(path)  # rule all: every report of the config
+    snakemake_run(path, "results/SYN_h5/meta_comparison.json")  # every meta-learner on the same shards
     return path
 
 
@@ -109,21 +91,21 @@ def test_alias_report_reuses_the_canonical_meta_model(workdir):
     assert not (run / "models/meta/logistic_meta").exists()
 
 
-def test_second_run_has_nothing_to_do(workdir):
-    assert planned_jobs(snakemake(workdir, "-n")) == {}
-    assert planned_jobs(snakemake(workdir, "-n", "results/SYN_h5/meta_ridge_report.json")) == {}
+def test_second_run_has_nothing_to_do(workdir, snakemake_run):
+    assert planned_jobs(snakemake_run(workdir, "-n")) == {}
+    assert planned_jobs(snakemake_run(workdir, "-n", "results/SYN_h5/meta_ridge_report.json")) == {}
 
 
-def test_deleting_one_shard_reruns_only_that_shard_and_its_dependents(workdir):
+def test_deleting_one_shard_reruns_only_that_shard_and_its_dependents(workdir, snakemake_run):
     run = workdir / "results/SYN_h5"
     kept = {p: p.stat().st_mtime_ns for p in (run / "oof").rglob("*.parquet") if p.name != "fold1.parquet"}
     (run / "oof/ridge/fold1.parquet").unlink()
     # two meta-learners in the tiny config: each is refitted and reported again, and the run's
     # settings for live prediction follow their models
-    assert planned_jobs(snakemake(workdir, "-n")) == {"oof_fold": 1, "merge_oof": 1, "fit_meta": 2, "report": 2,
+    assert planned_jobs(snakemake_run(workdir, "-n")) == {"oof_fold": 1, "merge_oof": 1, "fit_meta": 2, "report": 2,
                                                       "run_settings": 1, "all": 1}
-    snakemake(workdir)
-    assert planned_jobs(snakemake(workdir, "-n")) == {}
+    snakemake_run(workdir)
+    assert planned_jobs(snakemake_run(workdir, "-n")) == {}
     assert (run / "oof/ridge/fold1.parquet").exists()
     assert all(p.stat().st_mtime_ns == t for p, t in kept.items() if p.parent.name == "lightgbm")
 
@@ -134,37 +116,37 @@ def test_every_rule_wrote_its_log(workdir):
     assert "OOF accuracy" in (workdir / "logs/oof_fold/SYN_h5/ridge/fold0.log").read_text()
 
 
-def test_user_bars_are_used_and_bad_bars_fail_with_one_line(tmp_path):
+def test_user_bars_are_used_and_bad_bars_fail_with_one_line(tmp_path, snakemake_run):
     from hetstack.synthetic import generate_market
 
-    (tmp_path / "tiny.yaml").write_text(yaml.safe_dump({**TINY, "symbols": ["USR"]}))
+    write_config(tmp_path, {**TINY, "symbols": ["USR"]})
     (tmp_path / "data").mkdir()
     bars = generate_market("other", 3000, seed=5)
     bars.loc[10, "high"] = bars.loc[10, "low"] * 0.5
     bars.to_csv(tmp_path / "data/USR.csv", index=False)
-    result = snakemake(tmp_path, "results/USR/bars.parquet", check=False)
+    result = snakemake_run(tmp_path, "results/USR/bars.parquet", check=False)
     assert result.returncode != 0
     assert "data/USR.csv" in result.stderr and "high" in result.stderr
     assert not (tmp_path / "results/USR/bars.parquet").exists()
     bars.loc[10, "high"] = bars.loc[10, ["open", "close"]].max() * 1.0001
     bars.to_csv(tmp_path / "data/USR.csv", index=False)
-    snakemake(tmp_path, "results/USR/bars.parquet")
+    snakemake_run(tmp_path, "results/USR/bars.parquet")
     written = pd.read_parquet(tmp_path / "results/USR/bars.parquet")
     np.testing.assert_allclose(written["close"].to_numpy(), bars["close"].to_numpy())
 
 
-def test_too_few_bars_stop_with_a_clear_line(tmp_path):
-    (tmp_path / "tiny.yaml").write_text(yaml.safe_dump({**TINY, "synthetic": {"n_bars": 1000},
-                                                          "oof": {**TINY["oof"], "embargo_bars": 300}}))
-    result = snakemake(tmp_path, "results/SYN_h5/labels.parquet", check=False)
+def test_too_few_bars_stop_with_a_clear_line(tmp_path, snakemake_run):
+    write_config(tmp_path, {**TINY, "synthetic": {"n_bars": 1000},
+                                                          "oof": {**TINY["oof"], "embargo_bars": 300}})
+    result = snakemake_run(tmp_path, "results/SYN_h5/labels.parquet", check=False)
     assert result.returncode != 0
     assert "too few" in result.stderr and "synthetic.n_bars" in result.stderr
     assert not (tmp_path / "results/SYN_h5/labels.parquet").exists()
 
 
-def test_bad_config_is_refused_before_any_job(tmp_path):
-    (tmp_path / "tiny.yaml").write_text(yaml.safe_dump({**TINY, "base_models": ["catboost", "nope"]}))
-    result = snakemake(tmp_path, "-n", check=False)
+def test_bad_config_is_refused_before_any_job(tmp_path, snakemake_run):
+    write_config(tmp_path, {**TINY, "base_models": ["catboost", "nope"]})
+    result = snakemake_run(tmp_path, "-n", check=False)
     assert result.returncode != 0
     assert "unknown model 'nope'" in result.stderr + result.stdout
 
@@ -186,10 +168,10 @@ def test_every_meta_learner_reports_on_the_same_shards(workdir):
     assert len(list((run / "oof").rglob("fold*.parquet"))) == 2 * 3 * 2
 
 
-def test_blending_fits_the_meta_on_a_purged_hold_out_of_train(tmp_path):
+def test_blending_fits_the_meta_on_a_purged_hold_out_of_train(tmp_path, snakemake_run):
     config = {**TINY, "oof": {**TINY["oof"], "mode": "blending", "blend_fraction": 0.25}, "meta_learner": "meta_ridge"}
-    (tmp_path / "tiny.yaml").write_text(yaml.safe_dump(config))
-    snakemake(tmp_path)
+    write_config(tmp_path, config)
+    snakemake_run(tmp_path)
     run = tmp_path / "results/SYN_h5"
     labels = pd.read_parquet(run / "labels.parquet")
     train = labels.loc[labels["split"] == "train", "sample_id"].to_numpy()
@@ -201,13 +183,13 @@ def test_blending_fits_the_meta_on_a_purged_hold_out_of_train(tmp_path):
     assert report["settings"]["oof_mode"] == "blending"
 
 
-def test_two_bases_of_one_family_warn_and_strict_mode_refuses(tmp_path):
-    (tmp_path / "tiny.yaml").write_text(yaml.safe_dump({**TINY, "base_models": ["lightgbm", "xgboost"]}))
-    result = snakemake(tmp_path, "-n")
+def test_two_bases_of_one_family_warn_and_strict_mode_refuses(tmp_path, snakemake_run):
+    write_config(tmp_path, {**TINY, "base_models": ["lightgbm", "xgboost"]})
+    result = snakemake_run(tmp_path, "-n")
     assert "both of family 'boosting'" in result.stdout + result.stderr
-    (tmp_path / "tiny.yaml").write_text(yaml.safe_dump({**TINY, "base_models": ["lightgbm", "xgboost"],
-                                                        "strict_families": True}))
-    result = snakemake(tmp_path, "-n", check=False)
+    write_config(tmp_path, {**TINY, "base_models": ["lightgbm", "xgboost"],
+                                                        "strict_families": True})
+    result = snakemake_run(tmp_path, "-n", check=False)
     assert result.returncode != 0 and "both of family 'boosting'" in result.stdout + result.stderr
 
 
@@ -223,7 +205,7 @@ TINY_ARCH = {
 }
 
 
-def test_every_base_model_runs_through_the_workflow(tmp_path):
+def test_every_base_model_runs_through_the_workflow(tmp_path, snakemake_run):
     from hetstack.catalogue import available, get_spec
 
     bases = available("base")
@@ -235,8 +217,8 @@ def test_every_base_model_runs_through_the_workflow(tmp_path):
     config = {**TINY, "base_models": bases, "meta_learner": "meta_ridge", "model_params": params,
               "oof": {**TINY["oof"], "n_folds": 2},
               "adapters": {"sequence": {"seq_len": 8}, "multires": {"timeframes": [1, 5, 15], "seq_len": 8}}}
-    (tmp_path / "tiny.yaml").write_text(yaml.safe_dump(config))
-    snakemake(tmp_path)
+    write_config(tmp_path, config)
+    snakemake_run(tmp_path)
     report = json.loads((tmp_path / "results/SYN_h5/meta_ridge_report.json").read_text())
     assert report["base_models"] == bases
     assert {"tcn", "patchtst", "catboost", "svm"} <= set(bases) and len(bases) >= 17
