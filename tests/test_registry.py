@@ -44,3 +44,9 @@ def test_importing_the_registry_imports_no_heavy_library():
             "print(heavy); sys.exit(1 if heavy else 0)")
     result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True)
     assert result.returncode == 0, result.stdout + result.stderr
+
+
+def test_each_model_lives_in_a_file_named_after_it():
+    for name in available("base") + available("meta"):
+        module = get_spec(name).cls.__module__
+        assert module.rsplit(".", 1)[1] == name, f"{name} is registered in {module}"

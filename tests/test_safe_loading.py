@@ -87,7 +87,7 @@ def test_every_weights_file_of_a_torch_model_is_loaded_weights_only(tmp_path, da
     """The meta MLP too: its weights.pt is a state dict, so a pickled object in it is refused."""
     import torch
 
-    from hetstack.meta.mlp_meta import __file__ as mlp_file
+    from hetstack.meta.meta_mlp import __file__ as mlp_file
 
     assert "weights_only=True" in Path(mlp_file).read_text()
     marker = tmp_path / "pwned"

@@ -19,7 +19,7 @@ import numpy as np
 from hetstack import CLASSES
 from hetstack.io import read_json, write_json
 from hetstack.meta.base import MetaLearner
-from hetstack.meta.voting_meta import soft_vote
+from hetstack.meta.meta_voting import soft_vote
 from hetstack.models.registry import register
 
 _EPS = 1e-15

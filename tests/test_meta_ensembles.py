@@ -7,7 +7,7 @@ import pytest
 
 from hetstack.meta.base import MetaLearnerOutput
 from hetstack.meta.base import permutation_importance
-from hetstack.meta.caruana_meta import ensemble_selection
+from hetstack.meta.meta_caruana import ensemble_selection
 from hetstack.catalogue import get_spec, load_model
 
 NAMES = ["meta_mlp", "mlp_meta", "meta_calibrated", "calibrated_meta", "meta_xgboost", "xgboost_meta",

@@ -2,7 +2,7 @@
 
 Formulation
 -----------
-* Features are standardized (weighted mean/std, as in ridge_model).
+* Features are standardized (weighted mean/std, as in models/ridge.py).
 * kernel="linear": a linear SVM, L2-regularized squared hinge, one-vs-rest (liblinear through
   sklearn's LinearSVC, solved in the primal since rows >> features). Cost is linear in rows.
 * kernel="rbf_approx": the same linear SVM on a Nystroem approximation of the RBF kernel
