@@ -57,7 +57,7 @@ from common import REPO, print_table, run_workflow, write_result
 sys.path.insert(0, str(REPO / "src"))
 from hetstack import CLASSES as CLASS_LIST
 from hetstack.io import read_json
-from hetstack.stacking import PROB_COLUMNS, prob_columns
+from hetstack.tables import PROB_COLUMNS, prob_columns
 
 CLASSES = np.asarray(CLASS_LIST)
 BASES = ["catboost", "tcn", "patchtst"]  # config/config.yaml's default bases, one per family

@@ -29,7 +29,7 @@ from accuracy import QUICK_MODEL_PARAMS, per_sample, se_blocks
 from common import print_table, run_workflow, write_result
 
 from hetstack import CLASSES
-from hetstack.stacking import PROB_COLUMNS
+from hetstack.tables import PROB_COLUMNS
 
 BASES = ["catboost", "tcn", "patchtst", "lightgbm", "ridge"]
 META = "meta_ridge"

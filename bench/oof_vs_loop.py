@@ -18,7 +18,7 @@ What it measures, all in one run, on one machine, on the same data, bases and fo
 
 Same work, different execution model. The design early-stops on the OOF fold itself, which leaks
 the fold's labels into its own predictions; the baseline here does NOT copy that: it does exactly
-the model work of a workflow fold job (hetstack.stacking.fit_base / run_fold): the same models,
+the model work of a workflow fold job (hetstack.stages.oof.fit_base / run_fold): the same models,
 params, seeds and threads, early stopping on the purged inner slice of the fold's training ids
 (hetstack.cv.inner_validation_split), sample weights, and it also predicts the hold-out test set
 as every fold job does. Only the execution model differs: one process, full in-memory arrays
@@ -170,7 +170,8 @@ def baseline_child(workdir: Path, out_path: Path, threads_override: int | None, 
     from hetstack.config import base_models, model_params
     from hetstack.cv import inner_validation_split
     from hetstack.catalogue import get_spec
-    from hetstack.stacking import SampleTable, fit_weights, load_folds
+    from hetstack.stages.oof import fit_weights
+    from hetstack.tables import SampleTable, load_folds
 
     config = yaml.safe_load((workdir / "bench.yaml").read_text())
     files = paths(workdir)
@@ -250,7 +251,7 @@ FLOOR = ("import resource, sys\n"
          "from snakemake.iocontainers import Snakemake  # noqa\n"
          "from snakemake.shell import shell  # noqa\n"
          "from hetstack.catalogue import get_spec\n"
-         "from hetstack.stacking import SampleTable\n"
+         "from hetstack.tables import SampleTable\n"
          "get_spec(sys.argv[1]).cls({}, seed=0, threads=1)\n"
          "SampleTable.read(sys.argv[2])\n"
          "print(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024)\n")
@@ -301,7 +302,7 @@ def clean_oof(workdir: Path) -> None:
 def workflow_probs(workdir: Path, bases: list[str], n_folds: int, train_ids: np.ndarray, hold_ids: np.ndarray):
     """The shards as the baseline's arrays: (N_train, 3 * bases) OOF and (folds, bases, N_hold, 3) hold-out."""
     from hetstack.io import read_parquet
-    from hetstack.stacking import PROB_COLUMNS
+    from hetstack.tables import PROB_COLUMNS
 
     oof = np.full((len(train_ids), 3 * len(bases)), np.nan)
     hold = np.full((n_folds, len(bases), len(hold_ids), 3), np.nan)
@@ -357,7 +358,7 @@ def measure(args, workdir: Path, all_cores: bool) -> None:
     from hetstack.adapters import WindowSet  # noqa: F401  (fail early when the library is missing)
     from hetstack.config import base_models
     from hetstack.cv import inner_validation_split
-    from hetstack.stacking import SampleTable, load_folds
+    from hetstack.tables import SampleTable, load_folds
 
     config = bench_config(args.quick, args.bars)
     bases = base_models(config)

@@ -9,7 +9,7 @@ from hetstack.adapters import (MultiResAdapter, SequenceAdapter, TabularAdapter,
                                make_adapter, multires_lookback)
 from hetstack.features import compute_features
 from hetstack.io import write_npy
-from hetstack.stacking import sample_lookback
+from hetstack.stages.labels import sample_lookback
 from hetstack.synthetic import generate_market
 
 ADAPTERS = {"sequence": {"seq_len": 16}, "multires": {"timeframes": [1, 5, 15], "seq_len": 12}}

@@ -64,7 +64,7 @@ def test_model_directory_appears_complete_or_not_at_all(tmp_path):
 
 def test_every_write_in_the_library_goes_through_hetstack_io():
     """Audit: no direct file writes outside io.py except a model's native saver, which must run inside
-    an atomic_dir (stacking.py saves every model into one)."""
+    an atomic_dir (the stages save every model into one)."""
     src = Path(__file__).resolve().parents[1] / "src" / "hetstack"
     direct = re.compile(r"\.to_parquet\(|\.to_csv\(|\.write_text\(|\.write_bytes\(|np\.save\(|open\([^)]*['\"]w")
     # writes into a `tmp` path yielded by io.atomic_path are atomic
@@ -72,10 +72,10 @@ def test_every_write_in_the_library_goes_through_hetstack_io():
                  for i, line in enumerate(p.read_text().splitlines(), 1)
                  if direct.search(line) and "tmp" not in line]
     assert offenders == []
-    stacking = (src / "stacking.py").read_text()
-    saves = re.findall(r"^(\s*)(\w+)\.save\(", stacking, flags=re.M)
-    assert saves, "stacking.py saves models"
-    assert stacking.count("model.save(tmp_dir)") == len(saves)
+    stages = "".join(p.read_text() for p in sorted((src / "stages").glob("*.py")))
+    saves = re.findall(r"^(\s*)(\w+)\.save\(", stages, flags=re.M)
+    assert len(saves) >= 2, "the oof/retrain and meta stages save models"
+    assert stages.count("model.save(tmp_dir)") == len(saves)
 
 
 def test_temporaries_of_a_killed_writer_are_cleared_by_the_next_write(tmp_path):

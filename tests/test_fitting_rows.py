@@ -12,7 +12,10 @@ from hetstack.io import write_parquet
 from hetstack.meta.base import MetaLearner
 from hetstack.models.base import fit_temperature, labels_to_index
 from hetstack.catalogue import available, get_spec
-from hetstack.stacking import PROB_COLUMNS, build_labels, fit_meta, fit_weights, prob_columns
+from hetstack.stages.labels import LabelSettings, build_labels
+from hetstack.stages.meta import MetaSettings, fit_meta
+from hetstack.stages.oof import fit_weights
+from hetstack.tables import PROB_COLUMNS, prob_columns
 from hetstack.synthetic import generate_market
 
 BASES = ["good", "noise"]
@@ -61,8 +64,9 @@ def test_no_meta_fit_touches_its_validation_rows(tmp_path, recorded_fits, meta, 
     columns = [c for b in BASES for c in prob_columns(b)]
     lookup.update({tuple(row): int(i) for row, i in zip(matrix[columns].to_numpy(np.float64).tolist(),
                                                         matrix["sample_id"])})
-    fit_meta(meta, str(tmp_path / "matrix.parquet"), BASES, str(tmp_path / "model"), params=FAST.get(meta, {}),
-             seed=0, threads=1, use_oof_for_val=use_oof_for_val, drop_unskilled_bases=False, **SETTINGS)
+    fit_meta(meta, str(tmp_path / "matrix.parquet"), BASES, str(tmp_path / "model"), MetaSettings(
+        params=FAST.get(meta, {}), seed=0, threads=1, use_oof_for_val=use_oof_for_val, drop_unskilled_bases=False,
+        **SETTINGS))
     validation = json.loads((tmp_path / "model/validation.json").read_text())
     ids, t1 = matrix["sample_id"].to_numpy(), matrix["t1"].to_numpy()
     if use_oof_for_val:  # one meta per fold, validated on that fold's test rows, then the final fit
@@ -86,8 +90,8 @@ def test_a_base_without_oof_skill_is_left_out_of_the_meta(tmp_path, use_oof_for_
     oof_matrix(tmp_path / "matrix.parquet")  # base "noise" is a random Dirichlet draw: no skill
     for drop in (True, False):
         out = tmp_path / f"model_{drop}"
-        fit_meta("meta_ridge", str(tmp_path / "matrix.parquet"), BASES, str(out), params={}, seed=0, threads=1,
-                 use_oof_for_val=use_oof_for_val, drop_unskilled_bases=drop, **SETTINGS)
+        fit_meta("meta_ridge", str(tmp_path / "matrix.parquet"), BASES, str(out), MetaSettings(
+            params={}, seed=0, threads=1, use_oof_for_val=use_oof_for_val, drop_unskilled_bases=drop, **SETTINGS))
         validation = json.loads((out / "validation.json").read_text())
         skill = validation["base_skill_on_fit_rows"]
         assert skill["good"] > 0.1 and skill["noise"] < 0
@@ -114,9 +118,9 @@ def labels_of(tmp_path, bars, name):
     write_parquet(folder / "bars.parquet", bars)
     (folder / "features.json").write_text(json.dumps({"warmup": 0}))
     build_labels(str(folder / "bars.parquet"), str(folder / "features.json"), str(folder / "labels.parquet"),
-                 str(folder / "folds.parquet"), str(folder / "splits.json"), source="test bars", horizon=5,
-                 barrier_k=1.0, vol_window=20, test_fraction=0.25, n_folds=3, purge_bars=5, embargo_bars=10,
-                 adapters=ADAPTERS)
+                 str(folder / "folds.parquet"), str(folder / "splits.json"),
+                 LabelSettings(horizon=5, barrier_k=1.0, vol_window=20, test_fraction=0.25, n_folds=3, purge_bars=5,
+                               embargo_bars=10, adapters=ADAPTERS), source="test bars")
     return pd.read_parquet(folder / "labels.parquet")
 
 

@@ -6,7 +6,8 @@ import pytest
 
 from hetstack.cv import fold_table, purged_kfold
 from hetstack.io import read_parquet, write_parquet
-from hetstack.stacking import PROB_COLUMNS, merge_oof, prob_columns
+from hetstack.stages.oof import merge_oof
+from hetstack.tables import PROB_COLUMNS, prob_columns
 
 
 @pytest.fixture

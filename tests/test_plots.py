@@ -8,7 +8,7 @@ import pytest
 
 from hetstack import plots
 from hetstack.evaluation import trading_metrics
-from hetstack.stacking import prob_columns
+from hetstack.tables import prob_columns
 
 
 def test_reliability_curve_of_a_calibrated_forecast_is_on_the_diagonal():

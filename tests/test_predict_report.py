@@ -14,7 +14,7 @@ import pandas as pd
 import pytest
 import yaml
 
-from hetstack.stacking import PROB_COLUMNS
+from hetstack.tables import PROB_COLUMNS
 from snakemake_cmd import REPO, snakemake_command, tiny_config, write_config
 
 pytestmark = pytest.mark.integration

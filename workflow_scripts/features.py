@@ -1,5 +1,5 @@
 """rule features: causal indicators, float32, memory-mappable; shared by every horizon."""
-from hetstack.stacking import build_features
+from hetstack.stages.data import build_features
 from hetstack.workflow import job
 
 with job(snakemake):

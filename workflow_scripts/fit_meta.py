@@ -1,8 +1,8 @@
 """rule fit_meta: meta-learner on the OOF matrix, validated on a purged slice."""
-from hetstack.stacking import fit_meta
+from hetstack.stages.meta import MetaSettings, fit_meta
 from hetstack.workflow import job
 
 with job(snakemake):
     p = snakemake.params
-    fit_meta(snakemake.wildcards.meta, snakemake.input.matrix, list(p.bases), snakemake.output.model,
-             params=dict(p.model_params), seed=p.seed, threads=snakemake.threads, **p.settings)
+    settings = MetaSettings(params=dict(p.model_params), seed=p.seed, threads=snakemake.threads, **p.settings)
+    fit_meta(snakemake.wildcards.meta, snakemake.input.matrix, list(p.bases), snakemake.output.model, settings)

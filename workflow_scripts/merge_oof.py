@@ -1,5 +1,5 @@
 """rule merge_oof: OOF shards -> meta matrix, every train sample exactly once."""
-from hetstack.stacking import merge_oof
+from hetstack.stages.oof import merge_oof
 from hetstack.workflow import job
 
 with job(snakemake):

@@ -1,5 +1,5 @@
 """rule meta_comparison: every meta-learner's report for one symbol/horizon, side by side."""
-from hetstack.stacking import compare_meta_learners
+from hetstack.stages.report import compare_meta_learners
 from hetstack.workflow import job
 
 with job(snakemake):

@@ -1,5 +1,5 @@
 """rule multires: per-timeframe OHLC of the tf-bars ending at every bar (the 4D adapter's source)."""
-from hetstack.stacking import build_multires
+from hetstack.stages.data import build_multires
 from hetstack.workflow import job
 
 with job(snakemake):

@@ -1,5 +1,5 @@
 """rule oof_fold: one base on one purged fold -> its OOF shard (and its hold-out predictions)."""
-from hetstack.stacking import run_fold
+from hetstack.stages.oof import run_fold
 from hetstack.workflow import adapter_arrays, job, train_settings
 
 with job(snakemake):

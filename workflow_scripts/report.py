@@ -1,10 +1,10 @@
 """rule report: the stacked ensemble and each base scored on the same hold-out rows."""
-from hetstack.stacking import build_report
+from hetstack.stages.report import ReportSettings, build_report
 from hetstack.workflow import job
 
 with job(snakemake):
     i, o, p, w = snakemake.input, snakemake.output, snakemake.params, snakemake.wildcards
     tests = {base: path for base, path in zip(p.bases, i.tests)}
-    build_report(w.meta, i.meta_model, tests, i.matrix, i.labels, i.bars, o.report, o.predictions,
-                 symbol=w.symbol, horizon=int(w.horizon), cost_bps=p.cost_bps, config_digest=p.digest,
-                 settings=dict(p.settings))
+    run = ReportSettings(symbol=w.symbol, horizon=int(w.horizon), cost_bps=p.cost_bps, config_digest=p.digest,
+                         settings=dict(p.settings))
+    build_report(w.meta, i.meta_model, tests, i.matrix, i.labels, i.bars, o.report, o.predictions, run)

@@ -1,5 +1,5 @@
 """rule retrain_base: a base refitted on the whole train set; predictions on the hold-out."""
-from hetstack.stacking import retrain_base
+from hetstack.stages.retrain import retrain_base
 from hetstack.workflow import adapter_arrays, job, train_settings
 
 with job(snakemake):

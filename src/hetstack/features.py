@@ -9,9 +9,33 @@ numbers as training). Rows before `warmup` may be NaN; every row from `warmup` o
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+
 import numpy as np
 import pandas as pd
-from numpy.lib.stride_tricks import sliding_window_view
+
+from hetstack.rolling import (
+    EMA_TAIL,
+    PRICE_EPS,
+    RETURN_EPS,
+    aroon,
+    ema,
+    ema_window,
+    lag,
+    lag_diff,
+    rmax,
+    rmean,
+    rmin,
+    rolling_corr,
+    rolling_mean_abs_dev,
+    rolling_skew_kurt,
+    rstd,
+    rsum,
+    stochastic,
+    wilder,
+    wilder_window,
+    zscore,
+)
 
 FEATURE_VERSION = "2"
 
@@ -48,12 +72,9 @@ SIGNED_VOLUME_LAGS = 4
 EXTREME_RETURN_WINDOWS = (10, 30)
 SESSION_GAP_MINUTES = 30
 SESSION_CAP_MINUTES = 1440  # the session clock saturates after a day: 24/7 feeds read a constant
-EMA_TAIL = 1e-3  # share of an infinite EMA's weight beyond its truncated window
 
 # Floors that keep ratios finite on flat prices or zero volume. Log-return vol is dimensionless,
 # so an absolute floor is relative to scale; price-level floors are multiplied by the price.
-RETURN_EPS = 1e-10
-PRICE_EPS = 1e-12
 VOLUME_EPS = 1e-9
 
 
@@ -137,15 +158,52 @@ def compute_features(bars: pd.DataFrame) -> tuple[np.ndarray, list[str], int]:
 
 
 def _build(cols: _Columns, timestamps: pd.Series, o, h, l, c, v) -> None:
+    """Every feature column, in a fixed order (the models' column order)."""
     log_c, log_h, log_l, log_o = np.log(c), np.log(h), np.log(l), np.log(o)
-    r1 = _lag_diff(log_c, 1)  # first valid row 1
-    vol = {w: np.maximum(_rstd(r1, w), RETURN_EPS) for w in VOL_WINDOWS}
-    norm_vol = vol[NORM_VOL_WINDOW]
-    nv0 = NORM_VOL_WINDOW  # first valid row of norm_vol
+    r1 = lag_diff(log_c, 1)  # first valid row 1
     log_v = np.log1p(v)
+    volume_z = {w: zscore(log_v, w) for w in VOLUME_Z_WINDOWS}
+    x = _Inputs(o=o, h=h, l=l, c=c, v=v, log_c=log_c, log_h=log_h, log_l=log_l, log_o=log_o, r1=r1,
+                vol={w: np.maximum(rstd(r1, w), RETURN_EPS) for w in VOL_WINDOWS}, log_v=log_v,
+                volume_z=volume_z, vz=volume_z[NORM_VOL_WINDOW], abs_r1=np.abs(r1))
+    _add_returns(cols, x)
+    _add_oscillators(cols, x)
+    _add_averages_and_recent_bars(cols, x)
+    _add_shape_and_volume(cols, x)
+    _add_calendar_range_and_flow(cols, x, timestamps)
 
+
+@dataclass
+class _Inputs:
+    """Arrays every feature group reads (float64, one value per bar)."""
+
+    o: np.ndarray
+    h: np.ndarray
+    l: np.ndarray
+    c: np.ndarray
+    v: np.ndarray
+    log_c: np.ndarray
+    log_h: np.ndarray
+    log_l: np.ndarray
+    log_o: np.ndarray
+    r1: np.ndarray  # 1-bar log return, NaN at row 0
+    vol: dict  # window -> rolling sd of r1
+    log_v: np.ndarray
+    volume_z: dict  # window -> z-score of log volume
+    vz: np.ndarray  # volume z-score over NORM_VOL_WINDOW
+    abs_r1: np.ndarray
+
+    @property
+    def norm_vol(self) -> np.ndarray:
+        return self.vol[NORM_VOL_WINDOW]
+
+
+def _add_returns(cols: _Columns, x: _Inputs) -> None:
+    """Returns over many horizons, volatilities and their ratios."""
+    log_c, vol, norm_vol = x.log_c, x.vol, x.norm_vol
+    nv0 = NORM_VOL_WINDOW  # first valid row of norm_vol
     # Returns over many horizons, raw and in vol units.
-    returns = {k: _lag_diff(log_c, k) for k in sorted(set(RETURN_LAGS) | set(RETURN_Z_LAGS))}
+    returns = {k: lag_diff(log_c, k) for k in sorted(set(RETURN_LAGS) | set(RETURN_Z_LAGS))}
     for k in RETURN_LAGS:
         cols.add(f"ret_{k}", returns[k], k)
     for w in VOL_WINDOWS:
@@ -155,81 +213,92 @@ def _build(cols: _Columns, timestamps: pd.Series, o, h, l, c, v) -> None:
     for k in RETURN_Z_LAGS:
         cols.add(f"ret_z_{k}", returns[k] / (norm_vol * np.sqrt(k)), max(k, nv0))
 
+
+def _add_oscillators(cols: _Columns, x: _Inputs) -> None:
+    """RSI, MACD, Bollinger, ATR, stochastics, Williams %R, CCI, rate of change."""
+    h, l, c, r1 = x.h, x.l, x.c, x.r1
     # Oscillators.
     gain, loss = np.where(r1 > 0, r1, 0.0), np.where(r1 < 0, -r1, 0.0)
     gain[0] = loss[0] = np.nan
     for p in RSI_PERIODS:
-        up, down = _wilder(gain, p), _wilder(loss, p)
-        cols.add(f"rsi_{p}", 0.5 * (up - down) / np.maximum(up + down, RETURN_EPS), _wilder_window(p))
+        up, down = wilder(gain, p), wilder(loss, p)
+        cols.add(f"rsi_{p}", 0.5 * (up - down) / np.maximum(up + down, RETURN_EPS), wilder_window(p))
     for fast, slow, signal in MACD_SETTINGS:
-        line = (_ema(c, fast) - _ema(c, slow)) / c
-        sig = _ema(line, signal)
-        first = _ema_window(slow) - 1 + _ema_window(signal) - 1
-        cols.add(f"macd_{fast}_{slow}", line, _ema_window(slow) - 1)
+        line = (ema(c, fast) - ema(c, slow)) / c
+        sig = ema(line, signal)
+        first = ema_window(slow) - 1 + ema_window(signal) - 1
+        cols.add(f"macd_{fast}_{slow}", line, ema_window(slow) - 1)
         cols.add(f"macd_signal_{fast}_{slow}_{signal}", sig, first)
         cols.add(f"macd_hist_{fast}_{slow}_{signal}", line - sig, first)
     for w in BOLLINGER_WINDOWS:
-        mean, std = _rmean(c, w), _rstd(c, w)
+        mean, std = rmean(c, w), rstd(c, w)
         width = 4.0 * std
         cols.add(f"bb_pctb_{w}", (c - (mean - 2.0 * std)) / np.maximum(width, PRICE_EPS * c), w - 1)
         cols.add(f"bb_width_{w}", width / mean, w - 1)
-    prev_c = _lag(c, 1)
+    prev_c = lag(c, 1)
     true_range = np.maximum(h - l, np.maximum(np.abs(h - prev_c), np.abs(l - prev_c)))  # NaN at row 0
     for p in ATR_PERIODS:
-        cols.add(f"atr_{p}", _wilder(true_range, p) / c, _wilder_window(p))
+        cols.add(f"atr_{p}", wilder(true_range, p) / c, wilder_window(p))
     for w, smooth in STOCHASTIC_SETTINGS:
-        k = _stochastic(c, h, l, w)
+        k = stochastic(c, h, l, w)
         cols.add(f"stoch_k_{w}", k, w - 1)
-        cols.add(f"stoch_d_{w}_{smooth}", _rmean(k, smooth), w - 1 + smooth - 1)
+        cols.add(f"stoch_d_{w}_{smooth}", rmean(k, smooth), w - 1 + smooth - 1)
     for w in WILLIAMS_WINDOWS:
-        cols.add(f"williams_r_{w}", _stochastic(c, h, l, w) - 1.0, w - 1)
+        cols.add(f"williams_r_{w}", stochastic(c, h, l, w) - 1.0, w - 1)
     typical = (h + l + c) / 3.0
     for w in CCI_WINDOWS:
-        mean = _rmean(typical, w)
-        mad = _rolling_mean_abs_dev(typical, w)
+        mean = rmean(typical, w)
+        mad = rolling_mean_abs_dev(typical, w)
         cols.add(f"cci_{w}", (typical - mean) / np.maximum(0.015 * mad, PRICE_EPS * typical) / 100.0, w - 1)
     for p in ROC_PERIODS:
-        cols.add(f"roc_{p}", c / _lag(c, p) - 1.0, p)
+        cols.add(f"roc_{p}", c / lag(c, p) - 1.0, p)
 
+
+def _add_averages_and_recent_bars(cols: _Columns, x: _Inputs) -> None:
+    """Distances from moving averages, and the last bars one by one (the raw material of motifs)."""
+    c, log_c, log_h, log_l, log_o, r1, norm_vol, vz = x.c, x.log_c, x.log_h, x.log_l, x.log_o, x.r1, x.norm_vol, x.vz
+    nv0 = NORM_VOL_WINDOW  # first valid row of norm_vol
     # Distance of close from moving averages.
     for w in MA_WINDOWS:
-        cols.add(f"close_sma_{w}", log_c - np.log(_rmean(c, w)), w - 1)
+        cols.add(f"close_sma_{w}", log_c - np.log(rmean(c, w)), w - 1)
     for w in MA_WINDOWS:
-        cols.add(f"close_ema_{w}", log_c - np.log(_ema(c, w)), _ema_window(w) - 1)
+        cols.add(f"close_ema_{w}", log_c - np.log(ema(c, w)), ema_window(w) - 1)
     for w in MA_DISTANCE_WINDOWS:
-        cols.add(f"close_sma_z_{w}", (log_c - _rmean(log_c, w)) / (norm_vol * np.sqrt(w)), max(w - 1, nv0))
+        cols.add(f"close_sma_z_{w}", (log_c - rmean(log_c, w)) / (norm_vol * np.sqrt(w)), max(w - 1, nv0))
 
     # Recent bars one by one, standardized by the current vol (the raw material of motifs).
     for k in range(1, RETURN_LAGS_SEQUENCE + 1):
-        cols.add(f"ret_z_lag_{k}", _lag(r1, k) / norm_vol, max(k + 1, nv0))
-    volume_z = {w: _zscore(log_v, w) for w in VOLUME_Z_WINDOWS}
-    vz = volume_z[NORM_VOL_WINDOW]
+        cols.add(f"ret_z_lag_{k}", lag(r1, k) / norm_vol, max(k + 1, nv0))
     for k in range(1, VOLUME_Z_LAGS + 1):
-        cols.add(f"volume_z_{NORM_VOL_WINDOW}_lag_{k}", _lag(vz, k), NORM_VOL_WINDOW - 1 + k)
+        cols.add(f"volume_z_{NORM_VOL_WINDOW}_lag_{k}", lag(vz, k), NORM_VOL_WINDOW - 1 + k)
     body = (log_c - log_o) / norm_vol
     upper = (log_h - np.maximum(log_o, log_c)) / norm_vol
     lower = (np.minimum(log_o, log_c) - log_l) / norm_vol
     for k in range(CANDLE_LAGS + 1):
-        cols.add(f"candle_body_lag_{k}", _lag(body, k), nv0 + k)
-        cols.add(f"candle_upper_lag_{k}", _lag(upper, k), nv0 + k)
-        cols.add(f"candle_lower_lag_{k}", _lag(lower, k), nv0 + k)
+        cols.add(f"candle_body_lag_{k}", lag(body, k), nv0 + k)
+        cols.add(f"candle_upper_lag_{k}", lag(upper, k), nv0 + k)
+        cols.add(f"candle_lower_lag_{k}", lag(lower, k), nv0 + k)
     cols.add("candle_range", (log_h - log_l) / norm_vol, nv0)
 
+
+def _add_shape_and_volume(cols: _Columns, x: _Inputs) -> None:
+    """Moments, Aroon, efficiency, Parkinson volatility and volume."""
+    h, l, v, log_c, log_h, log_l, r1 = x.h, x.l, x.v, x.log_c, x.log_h, x.log_l, x.r1
+    vol, log_v, volume_z, abs_r1 = x.vol, x.log_v, x.volume_z, x.abs_r1
     # Shape of the return distribution and trend quality.
     for w in MOMENT_WINDOWS:
-        skew, kurt = _rolling_skew_kurt(r1, w)
+        skew, kurt = rolling_skew_kurt(r1, w)
         cols.add(f"skew_{w}", skew, w)
         cols.add(f"kurt_{w}", kurt, w)
     for w in AROON_WINDOWS:
-        up, down = _aroon(h, l, w)
+        up, down = aroon(h, l, w)
         cols.add(f"aroon_up_{w}", up, w)
         cols.add(f"aroon_down_{w}", down, w)
-    abs_r1 = np.abs(r1)
     for w in EFFICIENCY_WINDOWS:
-        path = np.maximum(_rsum(abs_r1, w), RETURN_EPS)
-        cols.add(f"efficiency_{w}", np.abs(_lag_diff(log_c, w)) / path, w)
+        path = np.maximum(rsum(abs_r1, w), RETURN_EPS)
+        cols.add(f"efficiency_{w}", np.abs(lag_diff(log_c, w)) / path, w)
     hl2 = (log_h - log_l) ** 2
-    parkinson = {w: np.sqrt(_rmean(hl2, w) / (4.0 * np.log(2.0))) for w in PARKINSON_WINDOWS}
+    parkinson = {w: np.sqrt(rmean(hl2, w) / (4.0 * np.log(2.0))) for w in PARKINSON_WINDOWS}
     for w in PARKINSON_WINDOWS:
         cols.add(f"parkinson_{w}", parkinson[w], w - 1)
     cols.add("parkinson_vol_ratio_20", parkinson[20] / vol[20], 20)
@@ -237,15 +306,21 @@ def _build(cols: _Columns, timestamps: pd.Series, o, h, l, c, v) -> None:
     # Volume.
     for w in VOLUME_Z_WINDOWS:
         cols.add(f"volume_z_{w}", volume_z[w], w - 1)
-    volume_means = {w: _rmean(v, w) for w in VOLUME_RATIO_WINDOWS}
+    volume_means = {w: rmean(v, w) for w in VOLUME_RATIO_WINDOWS}
     for w in VOLUME_RATIO_WINDOWS:
         cols.add(f"volume_ratio_{w}", log_v - np.log1p(volume_means[w]), w - 1)
     short_w, long_w = VOLUME_RATIO_WINDOWS[0], VOLUME_RATIO_WINDOWS[-1]
-    cols.add(f"volume_ratio_{short_w}_{long_w}", np.log1p(volume_means[short_w]) - np.log1p(volume_means[long_w]), long_w - 1)
+    cols.add(f"volume_ratio_{short_w}_{long_w}", np.log1p(volume_means[short_w]) - np.log1p(volume_means[long_w]),
+             long_w - 1)
     signed_volume = np.sign(r1) * v  # NaN at row 0
     for w in OBV_WINDOWS:
-        cols.add(f"obv_slope_{w}", _rsum(signed_volume, w) / np.maximum(_rsum(v, w), VOLUME_EPS), w)
+        cols.add(f"obv_slope_{w}", rsum(signed_volume, w) / np.maximum(rsum(v, w), VOLUME_EPS), w)
 
+
+def _add_calendar_range_and_flow(cols: _Columns, x: _Inputs, timestamps: pd.Series) -> None:
+    """Calendar, position in the recent range, order flow and extreme returns."""
+    h, l, log_c, r1, norm_vol, log_v, vz, abs_r1 = x.h, x.l, x.log_c, x.r1, x.norm_vol, x.log_v, x.vz, x.abs_r1
+    nv0 = NORM_VOL_WINDOW  # first valid row of norm_vol
     # Time of day, week and session.
     for name, (values, first_valid) in _time_features(timestamps).items():
         cols.add(name, values, first_valid)
@@ -254,21 +329,21 @@ def _build(cols: _Columns, timestamps: pd.Series, o, h, l, c, v) -> None:
     for w in RANGE_WINDOWS:
         scale = norm_vol * np.sqrt(w)
         first = max(w - 1, nv0)
-        cols.add(f"dist_high_{w}", (log_c - np.log(_rmax(h, w))) / scale, first)
-        cols.add(f"dist_low_{w}", (log_c - np.log(_rmin(l, w))) / scale, first)
+        cols.add(f"dist_high_{w}", (log_c - np.log(rmax(h, w))) / scale, first)
+        cols.add(f"dist_low_{w}", (log_c - np.log(rmin(l, w))) / scale, first)
     up_bar = np.where(np.isnan(r1), np.nan, (r1 > 0).astype(np.float64))
     for w in UP_FRACTION_WINDOWS:
-        cols.add(f"up_fraction_{w}", _rmean(up_bar, w), w)
+        cols.add(f"up_fraction_{w}", rmean(up_bar, w), w)
     for w in VOLUME_CORR_WINDOWS:
-        cols.add(f"corr_absret_volume_{w}", _rolling_corr(abs_r1, log_v, w), w)
-    cols.add(f"autocorr_ret_{AUTOCORR_WINDOW}", _rolling_corr(r1, _lag(r1, 1), AUTOCORR_WINDOW), AUTOCORR_WINDOW + 1)
+        cols.add(f"corr_absret_volume_{w}", rolling_corr(abs_r1, log_v, w), w)
+    cols.add(f"autocorr_ret_{AUTOCORR_WINDOW}", rolling_corr(r1, lag(r1, 1), AUTOCORR_WINDOW), AUTOCORR_WINDOW + 1)
     signed_vz = np.sign(r1) * vz
     for k in range(SIGNED_VOLUME_LAGS + 1):
-        cols.add(f"signed_volume_z_lag_{k}", _lag(signed_vz, k), NORM_VOL_WINDOW - 1 + k)
+        cols.add(f"signed_volume_z_lag_{k}", lag(signed_vz, k), NORM_VOL_WINDOW - 1 + k)
     for w in EXTREME_RETURN_WINDOWS:
         first = max(w, nv0)
-        cols.add(f"max_ret_z_{w}", _rmax(r1, w) / norm_vol, first)
-        cols.add(f"min_ret_z_{w}", _rmin(r1, w) / norm_vol, first)
+        cols.add(f"max_ret_z_{w}", rmax(r1, w) / norm_vol, first)
+        cols.add(f"min_ret_z_{w}", rmin(r1, w) / norm_vol, first)
 
 
 def _time_features(timestamps: pd.Series) -> dict[str, tuple[np.ndarray, int]]:
@@ -298,129 +373,3 @@ def _time_features(timestamps: pd.Series) -> dict[str, tuple[np.ndarray, int]]:
         "day_of_week_cos": (np.cos(tau * day_of_week / 7.0), 0),
         "session_minutes": (session, first_session),
     }
-
-
-def _lag(x: np.ndarray, k: int) -> np.ndarray:
-    if k == 0:
-        return x
-    out = np.empty_like(x, dtype=np.float64)
-    out[:k] = np.nan
-    out[k:] = x[:-k]
-    return out
-
-
-def _lag_diff(x: np.ndarray, k: int) -> np.ndarray:
-    return x - _lag(x, k)
-
-
-def _rolling(x: np.ndarray, w: int):
-    return pd.Series(x).rolling(w, min_periods=w)
-
-
-def _rmean(x, w):
-    return _rolling(x, w).mean().to_numpy()
-
-
-def _rsum(x, w):
-    return _rolling(x, w).sum().to_numpy()
-
-
-def _rstd(x, w):
-    return _rolling(x, w).std(ddof=0).to_numpy()
-
-
-def _rmax(x, w):
-    return _rolling(x, w).max().to_numpy()
-
-
-def _rmin(x, w):
-    return _rolling(x, w).min().to_numpy()
-
-
-def _truncated_window(alpha: float) -> int:
-    """Bars an EMA of smoothing `alpha` keeps: all but EMA_TAIL of its weight."""
-    return int(np.ceil(np.log(EMA_TAIL) / np.log1p(-alpha)))
-
-
-def _ema_window(span: int) -> int:
-    return _truncated_window(2.0 / (span + 1.0))
-
-
-def _wilder_window(period: int) -> int:
-    return _truncated_window(1.0 / period)
-
-
-def _truncated_ewm(x: np.ndarray, alpha: float) -> np.ndarray:
-    """EMA over a fixed window, weights renormalized: row i reads x[i - L + 1 .. i] only, so its
-    value is the same whatever came before (a recursive EMA remembers the first bar forever).
-    NaN until a window of finite x."""
-    window = _truncated_window(alpha)
-    weights = (1.0 - alpha) ** np.arange(window)  # newest bar first
-    weights /= weights.sum()
-    out = np.full(len(x), np.nan)
-    if len(x) >= window:
-        out[window - 1:] = np.convolve(x, weights, mode="valid")  # direct sums, not FFT: exact per row
-    return out
-
-
-def _ema(x, span):
-    return _truncated_ewm(x, 2.0 / (span + 1.0))
-
-
-def _wilder(x, period):
-    return _truncated_ewm(x, 1.0 / period)
-
-
-def _zscore(x, w):
-    return (x - _rmean(x, w)) / np.maximum(_rstd(x, w), 1e-6)
-
-
-def _stochastic(c, h, l, w):
-    highest, lowest = _rmax(h, w), _rmin(l, w)
-    return (c - lowest) / np.maximum(highest - lowest, PRICE_EPS * c)
-
-
-def _windows(x: np.ndarray, w: int) -> np.ndarray:
-    """(N, w) trailing windows; rows before w-1 are NaN-padded."""
-    padded = np.concatenate([np.full(w - 1, np.nan), x])
-    return sliding_window_view(padded, w)
-
-
-def _rolling_mean_abs_dev(x: np.ndarray, w: int) -> np.ndarray:
-    windows = _windows(x, w)
-    return np.abs(windows - windows.mean(axis=1, keepdims=True)).mean(axis=1)
-
-
-def _aroon(h: np.ndarray, l: np.ndarray, w: int) -> tuple[np.ndarray, np.ndarray]:
-    """Aroon over w+1 bars: 1 when the extreme is the current bar, 0 when it is w bars old."""
-    n = len(h)
-    up, down = np.full(n, np.nan), np.full(n, np.nan)
-    if n > w:
-        # Reversed windows so argmax/argmin pick the most recent extreme on ties.
-        highs = sliding_window_view(h, w + 1)[:, ::-1]
-        lows = sliding_window_view(l, w + 1)[:, ::-1]
-        up[w:] = 1.0 - np.argmax(highs, axis=1) / w
-        down[w:] = 1.0 - np.argmin(lows, axis=1) / w
-    return up, down
-
-
-def _rolling_skew_kurt(x: np.ndarray, w: int) -> tuple[np.ndarray, np.ndarray]:
-    """Skew and excess kurtosis from trailing raw moments (pandas' skew/kurt are not bitwise causal)."""
-    m1, m2, m3, m4 = (_rmean(x**p, w) for p in (1, 2, 3, 4))
-    var = np.maximum(m2 - m1 * m1, 0.0)
-    mu3 = m3 - 3.0 * m1 * m2 + 2.0 * m1**3
-    mu4 = m4 - 4.0 * m1 * m3 + 6.0 * m1 * m1 * m2 - 3.0 * m1**4
-    var_floor = np.maximum(var, RETURN_EPS**2)
-    skew = mu3 / var_floor**1.5
-    kurt = np.where(var > RETURN_EPS**2, mu4 / var_floor**2 - 3.0, 0.0)
-    kurt[np.isnan(m4)] = np.nan
-    return skew, kurt
-
-
-def _rolling_corr(x: np.ndarray, y: np.ndarray, w: int) -> np.ndarray:
-    mx, my = _rmean(x, w), _rmean(y, w)
-    cov = _rmean(x * y, w) - mx * my
-    var_x = np.maximum(_rmean(x * x, w) - mx * mx, 0.0)
-    var_y = np.maximum(_rmean(y * y, w) - my * my, 0.0)
-    denom = np.sqrt(var_x * var_y)
-    return np.clip(cov / np.maximum(denom, 1e-30), -1.0, 1.0)

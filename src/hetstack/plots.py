@@ -160,7 +160,7 @@ def plot_weights(weights: dict[str, list[float]], method: str, path: str | Path,
 def oof_fold_scores(matrix: pd.DataFrame, bases: list[str]) -> pd.DataFrame:
     """Accuracy and log-loss of every base on each fold's OOF rows."""
     from hetstack.evaluation import classification_metrics
-    from hetstack.stacking import prob_columns
+    from hetstack.tables import prob_columns
 
     rows = []
     for fold, part in matrix.groupby("fold", sort=True):
@@ -202,7 +202,7 @@ def make_plots(report_path: str, predictions_path: str, base_tests: dict[str, st
 
     predictions = read_parquet(predictions_path)
     test_ids = predictions["sample_id"].to_numpy(np.int64)
-    from hetstack.stacking import PROB_COLUMNS
+    from hetstack.tables import PROB_COLUMNS
 
     probabilities = {}
     for base in report["base_models"]:

@@ -110,7 +110,7 @@ def predict_bars(run_dir: str | Path, bars: pd.DataFrame, meta: str | None = Non
     from hetstack.io import write_npy
     from hetstack.catalogue import load_model
     from hetstack.catalogue import canonical_name, get_spec
-    from hetstack.stacking import PROB_COLUMNS
+    from hetstack.tables import PROB_COLUMNS
 
     run_dir = Path(run_dir)
     settings = read_run_settings(run_dir)

@@ -57,7 +57,7 @@ def job(snakemake):
 
 
 def train_settings(snakemake):
-    from hetstack.stacking import TrainSettings
+    from hetstack.stages.oof import TrainSettings
 
     training = snakemake.params.training
     return TrainSettings(params=dict(snakemake.params.model_params), seed=training["seed"],

@@ -1,0 +1,178 @@
+"""Stage functions of rules/report.smk: the report of one meta-learner, and all of them side by side."""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+
+from hetstack import CLASSES
+from hetstack.io import read_json, read_parquet, write_json, write_parquet
+from hetstack.tables import PROB_COLUMNS, SampleTable, prob_columns
+from hetstack.stages.oof import prediction_frame
+
+log = logging.getLogger("hetstack")
+
+
+@dataclass(frozen=True)
+class ReportSettings:
+    symbol: str
+    horizon: int
+    cost_bps: float  # trading cost per unit of turnover, in basis points
+    config_digest: str
+    settings: dict  # the run's settings, copied into the report as they are
+
+
+def build_report(meta_requested: str, meta_dir: str, base_tests: dict[str, str], matrix_path: str, labels_path: str,
+                 bars_path: str, out_report: str, out_predictions: str, run: ReportSettings) -> dict:
+    """Score the stacked ensemble and each base on the same hold-out rows; write the report JSON."""
+    from hetstack.evaluation import class_prior, classification_metrics, trading_metrics
+    from hetstack.catalogue import load_model
+
+    meta = load_model(meta_dir)
+    base_names = list(base_tests)  # every configured base; the meta may read fewer (dropped_bases)
+    frames, test_ids = _aligned_test_frames(base_tests)
+    samples = SampleTable.read(labels_path)
+    y_test = samples.column("label", test_ids)
+    X_test = np.hstack([frames[b][PROB_COLUMNS].to_numpy(np.float64) for b in base_names])
+    out = meta.predict(np.hstack([frames[b][PROB_COLUMNS].to_numpy(np.float64) for b in meta.base_names]))
+    matrix = read_parquet(matrix_path)
+    prior = class_prior(matrix["label"].to_numpy())  # train labels' shares: no test label in the reference
+    validation = read_json(Path(meta_dir) / "validation.json")
+    bars = read_parquet(bars_path, columns=["timestamp", "close"])
+    close, stamps = bars["close"].to_numpy(np.float64), bars["timestamp"].to_numpy()
+
+    def trading(probabilities: np.ndarray) -> dict:
+        positions = np.asarray(CLASSES)[probabilities.argmax(axis=1)]
+        return trading_metrics(positions, test_ids, close, stamps, run.horizon, run.cost_bps)
+
+    base_perf = _base_performance(base_names, X_test, y_test, matrix, validation, prior, meta.base_names, trading)
+    no_skill = [b for b in base_names if base_perf[b]["oof_skill"] <= 0]
+    for b in no_skill:
+        log.warning("%s: base %s has no OOF skill (%+.4f log loss against the class prior)%s", meta_requested, b,
+                    base_perf[b]["oof_skill"], "" if b in meta.base_names else "; the meta-learner leaves it out")
+    meta_test = classification_metrics(y_test, out.probabilities, prior=prior)
+    meta_trading = trading(out.probabilities)
+    best_base = max(base_names, key=lambda b: base_perf[b]["test_acc"])
+    best_by_val = max(base_names, key=lambda b: base_perf[b]["val_acc"])
+    from hetstack.catalogue import get_spec
+
+    spec = get_spec(meta_requested)
+    report = {
+        "symbol": run.symbol,
+        "horizon": run.horizon,
+        "meta_learner": meta_requested,
+        "meta_learner_type": spec.name.removeprefix("meta_"),
+        "base_models": base_names,
+        "base_model_performance": base_perf,
+        "bases_without_oof_skill": no_skill,
+        "meta_inputs": list(meta.base_names),
+        "skill_reference": "log loss of always forecasting the class shares of the train (OOF) labels "
+                           f"{dict(zip(map(str, CLASSES), map(float, prior)))} minus the model's; > 0 is skill",
+        "meta_learner_weights": out.base_weights,
+        "meta_learner_weights_method": meta.weights_method,
+        "meta_learner_coefficients": meta.coefficients() if hasattr(meta, "coefficients") else None,
+        "performance": _meta_performance(validation["meta"], meta_test, meta_trading, base_perf, best_base,
+                                         best_by_val),
+        "samples": {
+            "n_train": int(len(matrix)), "n_test": int(len(test_ids)),
+            "n_meta_fit": validation["n_fit"], "n_meta_val": validation["n_val"],
+            "test_sample_range": [int(test_ids[0]), int(test_ids[-1])],
+            "test_period": [str(samples.column("timestamp", test_ids[:1])[0]),
+                            str(samples.column("timestamp", test_ids[-1:])[0])],
+        },
+        "validation_mode": validation["mode"],
+        "config_digest": run.config_digest,
+        "settings": run.settings,
+    }
+    predictions = prediction_frame(samples, test_ids, out.probabilities)
+    predictions["prediction"] = out.predictions
+    predictions["confidence"] = out.confidence
+    write_parquet(out_predictions, predictions)
+    write_json(out_report, report)
+    log.info("%s: test accuracy %.4f (best base %s %.4f), log-loss %.4f", meta_requested, meta_test["accuracy"],
+             best_base, base_perf[best_base]["test_acc"], meta_test["log_loss"])
+    return report
+
+
+def compare_meta_learners(report_paths: list[str], out_path: str) -> dict:
+    """One table of every meta-learner's test scores against the best base, from their reports."""
+    rows = {}
+    for path in report_paths:
+        report = read_json(path)
+        perf = report["performance"]
+        rows[report["meta_learner"]] = {
+            "test_accuracy": perf["test_accuracy"], "test_log_loss": perf["test_log_loss"],
+            "val_accuracy": perf["val_accuracy"], "val_log_loss": perf["val_log_loss"],
+            "improvement_over_best_base": perf["improvement_over_best_base"],
+            "log_loss_improvement_over_best_base": perf["log_loss_improvement_over_best_base"],
+            "sharpe_ratio": perf["sharpe_ratio"], "max_drawdown": perf["max_drawdown"],
+            "weights_method": report["meta_learner_weights_method"],
+        }
+    first = read_json(report_paths[0])
+    summary = {
+        "symbol": first["symbol"], "horizon": first["horizon"], "base_models": first["base_models"],
+        "bases": {b: {"test_acc": p["test_acc"], "test_log_loss": p["test_log_loss"]}
+                  for b, p in first["base_model_performance"].items()},
+        "best_base": first["performance"]["best_base"],
+        "meta_learners": rows,
+    }
+    write_json(out_path, summary)
+    return summary
+
+
+def _aligned_test_frames(base_tests: dict[str, str]) -> tuple[dict[str, pd.DataFrame], np.ndarray]:
+    """Every base's test predictions, which must cover the same sample ids in the same order."""
+    base_names = list(base_tests)
+    frames = {b: read_parquet(base_tests[b]) for b in base_names}
+    test_ids = frames[base_names[0]]["sample_id"].to_numpy(np.int64)
+    for b, frame in frames.items():
+        if not np.array_equal(frame["sample_id"].to_numpy(), test_ids):
+            raise ValueError(f"{base_tests[b]}: test sample ids differ from those of {base_names[0]}")
+    return frames, test_ids
+
+
+def _base_performance(base_names, X_test, y_test, matrix, validation, prior, meta_bases, trading) -> dict:
+    """Validation, OOF and test scores of each base, and its trading on the test period."""
+    from hetstack.evaluation import classification_metrics
+
+    base_perf = {}
+    for i, b in enumerate(base_names):
+        proba = X_test[:, 3 * i:3 * i + 3]
+        test = classification_metrics(y_test, proba, prior=prior)
+        oof = classification_metrics(matrix["label"].to_numpy(), matrix[prob_columns(b)].to_numpy(np.float64),
+                                     prior=prior)
+        val = validation["bases"][b]
+        base_perf[b] = {
+            "val_acc": val["accuracy"], "test_acc": test["accuracy"],
+            "val_log_loss": val["log_loss"], "test_log_loss": test["log_loss"],
+            "oof_acc": oof["accuracy"], "oof_log_loss": oof["log_loss"],
+            "val_skill": val["skill"], "test_skill": test["skill"], "oof_skill": oof["skill"],
+            "in_meta": b in meta_bases,
+            "trading": trading(proba),
+        }
+    return base_perf
+
+
+def _meta_performance(val: dict, test: dict, trading: dict, base_perf: dict, best_base: str, best_by_val: str) -> dict:
+    """The meta-learner's scores and its gains over the best base (by test and by validation accuracy)."""
+    return {
+        "val_accuracy": val["accuracy"],
+        "val_log_loss": val["log_loss"],
+        "val_skill": val["skill"],
+        "test_accuracy": test["accuracy"],
+        "test_log_loss": test["log_loss"],
+        "test_skill": test["skill"],
+        "improvement_over_best_base": test["accuracy"] - base_perf[best_base]["test_acc"],
+        "best_base": best_base,
+        "improvement_over_best_base_by_val": test["accuracy"] - base_perf[best_by_val]["test_acc"],
+        "best_base_by_val": best_by_val,
+        "log_loss_improvement_over_best_base": min(p["test_log_loss"] for p in base_perf.values()) - test["log_loss"],
+        "sharpe_ratio": trading["sharpe_ratio"],
+        "max_drawdown": trading["max_drawdown"],
+        "trading": trading,
+        "test_class_balance": test["class_balance"],
+    }
