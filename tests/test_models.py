@@ -51,6 +51,24 @@ def test_save_load_gives_identical_probabilities_without_pickle(name, easy_probl
 
 
 @pytest.mark.parametrize("name", BASES)
+def test_same_seed_same_saved_bytes(name, easy_problem, tmp_path):
+    """Same data and seed, same artifact bytes (CatBoost's random model_guid and finish time included)."""
+    import time
+
+    X, y, Xv, yv, _, _ = easy_problem
+    saved = []
+    for run in range(2):
+        model = get_spec(name).cls(FAST[name], seed=7, threads=1)
+        model.fit(X, y, Xv, yv)
+        if run:
+            time.sleep(1.1)  # a finish time with one-second resolution would differ
+        model.save(tmp_path / str(run))
+        saved.append({p.relative_to(tmp_path / str(run)): p.read_bytes()
+                      for p in sorted((tmp_path / str(run)).rglob("*")) if p.is_file()})
+    assert saved[0] and saved[0] == saved[1]
+
+
+@pytest.mark.parametrize("name", BASES)
 def test_same_seed_same_probabilities(name, easy_problem):
     X, y, Xv, yv, Xt, _ = easy_problem
     runs = []

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hashlib
 from pathlib import Path
 
 import numpy as np
@@ -52,7 +53,16 @@ class CatBoostModel(BaseModel):
         return self.model.predict_proba(np.asarray(X), thread_count=self.threads)
 
     def _save(self, path: Path) -> None:
-        self.model.save_model(str(path / "model.cbm"), format="cbm")
+        # CatBoost stamps a random model_guid and the wall-clock finish time into the file; both are
+        # made functions of the model itself so that the same config and seed give the same bytes.
+        target = path / "model.cbm"
+        metadata = self.model.get_metadata()
+        metadata["train_finish_time"] = ""
+        metadata["model_guid"] = ""
+        self.model.save_model(str(target), format="cbm")
+        digest = hashlib.sha256(target.read_bytes()).hexdigest()[:32]
+        metadata["model_guid"] = "-".join(digest[i:i + 8] for i in range(0, 32, 8))
+        self.model.save_model(str(target), format="cbm")
 
     def _load(self, path: Path) -> None:
         from catboost import CatBoostClassifier
