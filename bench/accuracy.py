@@ -30,6 +30,9 @@ Data sets:
              FOREX_EURUSD_1H_ASK.csv, or backtesting.py's EURUSD.csv; if neither package is
              installed, `pip install --no-deps gym-anytrading` installs the first (data only; the
              package is never imported). Settings for hourly bars: see EURUSD_CONFIG.
+  goog       Alphabet (GOOG) daily bars 2004-08-19 .. 2013-03-01 (2,148 bars) from backtesting.py's
+             GOOG.csv; `pip install --no-deps backtesting` installs it when absent (data only). Settings
+             for daily bars: see GOOG_CONFIG. Small: about 380 test samples.
   Full mode ~15 min, --quick a few minutes on 2 cores. JSON: bench/out/accuracy[-quick][-{dataset}].json
   (the suffix only when --datasets names one).
 """
@@ -90,10 +93,27 @@ EURUSD_CONFIG = {
 # opens one and session_minutes is constant 0: harmless, but it carries nothing.
 
 
-def find_eurusd_csv() -> tuple[Path, str] | None:
-    """gym-anytrading's or backtesting's EURUSD file, found without importing either package."""
-    for module, dist, name in (("gym_anytrading", "gym-anytrading", "FOREX_EURUSD_1H_ASK.csv"),
-                               ("backtesting", "backtesting", "EURUSD.csv")):
+# Alphabet daily bars (~2,150 bars, ~21 a month). Same reasoning as EURUSD_CONFIG, in days.
+GOOG_CONFIG = {
+    "horizons": [5],           # a trading week
+    "oof": {"n_folds": 5, "purge_bars": 10, "embargo_bars": 10},  # two weeks: > the 5-bar label span
+    "adapters": {
+        "sequence": {"seq_len": 32},
+        # 1 day, 1 week, 1 month; 12 closed bars each = a year of monthly bars (lookback 239 bars,
+        # about the features' 240-bar warm-up)
+        "multires": {"timeframes": [1, 5, 20], "seq_len": 12},
+    },
+}
+
+# (module, distribution, file): the first one installed is read
+EURUSD_FILES = (("gym_anytrading", "gym-anytrading", "FOREX_EURUSD_1H_ASK.csv"),
+                ("backtesting", "backtesting", "EURUSD.csv"))
+GOOG_FILES = (("backtesting", "backtesting", "GOOG.csv"),)
+
+
+def find_eurusd_csv(files=EURUSD_FILES) -> tuple[Path, str] | None:
+    """The first (module, distribution, file name) data file found, without importing the package."""
+    for module, dist, name in files:
         spec = importlib.util.find_spec(module)
         for root in (spec.submodule_search_locations or []) if spec else []:
             hits = sorted(Path(root).rglob(name))
@@ -108,16 +128,17 @@ def find_eurusd_csv() -> tuple[Path, str] | None:
     return None
 
 
-def eurusd_csv() -> tuple[Path, str]:
-    found = find_eurusd_csv()
+def eurusd_csv(files=EURUSD_FILES) -> tuple[Path, str]:
+    found = find_eurusd_csv(files)
     if found is None:
-        cmd = [sys.executable, "-m", "pip", "install", "--no-deps", "gym-anytrading"]
-        print(f"no EURUSD data file installed; running: {' '.join(cmd)}", flush=True)
+        dist, name = files[0][1], files[0][2]
+        cmd = [sys.executable, "-m", "pip", "install", "--no-deps", dist]
+        print(f"no {name} installed; running: {' '.join(cmd)}", flush=True)
         subprocess.run(cmd, check=True)
         importlib.invalidate_caches()
-        found = find_eurusd_csv()
+        found = find_eurusd_csv(files)
         if found is None:
-            sys.exit("gym-anytrading installed but FOREX_EURUSD_1H_ASK.csv not found in it")
+            sys.exit(f"{dist} installed but {name} not found in it")
     return found
 
 
@@ -323,7 +344,8 @@ def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--quick", action="store_true", help="fewer synthetic bars, fewer iterations/epochs")
     ap.add_argument("--cores", type=int, default=os.cpu_count() or 1)
-    ap.add_argument("--datasets", nargs="+", choices=["synthetic", "eurusd"], default=["synthetic", "eurusd"])
+    ap.add_argument("--datasets", nargs="+", choices=["synthetic", "eurusd", "goog"],
+                    default=["synthetic", "eurusd"])
     ap.add_argument("--workdir", type=Path, help="scratch folder (kept); default: a temporary one")
     ap.add_argument("--keep", action="store_true", help="keep the temporary scratch folder")
     ap.add_argument("--bases", nargs="+", default=BASES, help="base models (default: the config's)")
@@ -352,13 +374,14 @@ def main() -> None:
                 data = {"source": "synthetic market (hetstack.synthetic), seed 42",
                         "n_bars": config.get("synthetic", {}).get("n_bars", 40000)}
             else:
-                symbol = "EURUSD"
-                src, dist = eurusd_csv()
+                symbol, files, settings = ("EURUSD", EURUSD_FILES, EURUSD_CONFIG) if name == "eurusd" else (
+                    "GOOG", GOOG_FILES, GOOG_CONFIG)
+                src, dist = eurusd_csv(files)
                 data = convert_eurusd(src, dist, data_dir / f"{symbol}.csv")
-                print(f"\nEURUSD: {data['bars']} bars {data['first']} .. {data['last']} from {src} "
+                print(f"\n{symbol}: {data['bars']} bars {data['first']} .. {data['last']} from {src} "
                       f"({data['duplicates_dropped']} duplicate and {data['flat_zero_volume_dropped']} flat "
-                      f"zero-volume bars dropped; {data['longer_gaps']} gaps > 1 h, weekends, kept as they are)")
-                config = {"symbols": [symbol], "data_dir": str(data_dir), **EURUSD_CONFIG, **overrides}
+                      f"zero-volume bars dropped; {data['longer_gaps']} gaps > 1 h kept as they are)")
+                config = {"symbols": [symbol], "data_dir": str(data_dir), **settings, **overrides}
                 horizon = config["horizons"][0]
             run = f"results/{symbol}_h{horizon}"
             print(f"\n{name}: building {run}/meta_comparison.json with config override {config} ...", flush=True)
@@ -373,7 +396,7 @@ def main() -> None:
             shutil.rmtree(root, ignore_errors=True)
         else:
             print(f"\nscratch kept: {root}")
-    subset = ("" if len(set(args.datasets)) == 2 else "-" + "-".join(args.datasets)) + (
+    subset = ("" if set(args.datasets) == {"synthetic", "eurusd"} else "-" + "-".join(args.datasets)) + (
         "" if bases == BASES else "-" + "-".join(bases))
     write_result(("accuracy-quick" if args.quick else "accuracy") + subset, {
         "mode": mode, "bases": bases, "meta_learners": metas, "cores": args.cores,

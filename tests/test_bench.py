@@ -110,3 +110,20 @@ def test_effects_scores_skill_against_the_train_prior(tmp_path):
     rows = {r["model"]: r for r in effects.market_scores(tmp_path, horizon=5)}
     assert rows["ridge"]["skill"] == pytest.approx(0.0, abs=1e-12) and rows["catboost"]["skill"] > 0.05
     assert rows["catboost"]["skill_se_block"] > 0
+
+
+def test_backtesting_daily_csv_loads_as_bars(tmp_path):
+    """backtesting.py's GOOG.csv: an unnamed first column of dates, capitalized OHLCV columns."""
+    from hetstack.data import read_bars
+
+    src = tmp_path / "GOOG.csv"
+    src.write_text(",Open,High,Low,Close,Volume\n"
+                   "2004-08-19,100,104.06,95.96,100.34,22351900\n"
+                   "2004-08-20,101.01,109.08,100.5,108.31,11428600\n"
+                   "2004-08-23,110.75,113.48,109.05,109.4,9137200\n")
+    out = tmp_path / "data" / "GOOG.csv"
+    info = accuracy.convert_eurusd(src, "backtesting", out)
+    bars = read_bars(out)
+    assert list(bars["timestamp"].dt.strftime("%Y-%m-%d")) == ["2004-08-19", "2004-08-20", "2004-08-23"]
+    assert bars["close"].tolist() == [100.34, 108.31, 109.4] and info["bars"] == 3
+    assert accuracy.GOOG_FILES[0][2] == "GOOG.csv" and accuracy.GOOG_CONFIG["horizons"] == [5]
