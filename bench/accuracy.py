@@ -111,7 +111,7 @@ EURUSD_FILES = (("gym_anytrading", "gym-anytrading", "FOREX_EURUSD_1H_ASK.csv"),
 GOOG_FILES = (("backtesting", "backtesting", "GOOG.csv"),)
 
 
-def find_eurusd_csv(files=EURUSD_FILES) -> tuple[Path, str] | None:
+def find_package_csv(files=EURUSD_FILES) -> tuple[Path, str] | None:
     """The first (module, distribution, file name) data file found, without importing the package."""
     for module, dist, name in files:
         spec = importlib.util.find_spec(module)
@@ -128,22 +128,23 @@ def find_eurusd_csv(files=EURUSD_FILES) -> tuple[Path, str] | None:
     return None
 
 
-def eurusd_csv(files=EURUSD_FILES) -> tuple[Path, str]:
-    found = find_eurusd_csv(files)
+def package_csv(files=EURUSD_FILES) -> tuple[Path, str]:
+    """The data file, installing its package (`pip install --no-deps`: data only) when none is there."""
+    found = find_package_csv(files)
     if found is None:
         dist, name = files[0][1], files[0][2]
         cmd = [sys.executable, "-m", "pip", "install", "--no-deps", dist]
         print(f"no {name} installed; running: {' '.join(cmd)}", flush=True)
         subprocess.run(cmd, check=True)
         importlib.invalidate_caches()
-        found = find_eurusd_csv(files)
+        found = find_package_csv(files)
         if found is None:
             sys.exit(f"{dist} installed but {name} not found in it")
     return found
 
 
-def convert_eurusd(src: Path, dist: str, out: Path) -> dict:
-    """Write `out` (timestamp ISO UTC, open..volume) from either package's CSV; what was dropped."""
+def convert_package_csv(src: Path, dist: str, out: Path) -> dict:
+    """Write `out` (timestamp ISO UTC, open..volume) from gym-anytrading's or backtesting.py's CSV; what was dropped."""
     raw = pd.read_csv(src)
     if dist == "gym-anytrading":
         # "01.01.2017 22:00:00.000" is day.month.year; pandas' default guess would read month first
@@ -376,8 +377,8 @@ def main() -> None:
             else:
                 symbol, files, settings = ("EURUSD", EURUSD_FILES, EURUSD_CONFIG) if name == "eurusd" else (
                     "GOOG", GOOG_FILES, GOOG_CONFIG)
-                src, dist = eurusd_csv(files)
-                data = convert_eurusd(src, dist, data_dir / f"{symbol}.csv")
+                src, dist = package_csv(files)
+                data = convert_package_csv(src, dist, data_dir / f"{symbol}.csv")
                 print(f"\n{symbol}: {data['bars']} bars {data['first']} .. {data['last']} from {src} "
                       f"({data['duplicates_dropped']} duplicate and {data['flat_zero_volume_dropped']} flat "
                       f"zero-volume bars dropped; {data['longer_gaps']} gaps > 1 h kept as they are)")

@@ -42,7 +42,7 @@ def test_gym_anytrading_eurusd_csv_is_read_day_first_and_loads_as_bars(tmp_path)
                    "02.02.2017 00:00:00.000,1.056,1.056,1.056,1.056,0\n"
                    "02.02.2017 01:00:00.000,1.056,1.058,1.055,1.057,90\n")
     out = tmp_path / "data" / "EURUSD.csv"
-    info = accuracy.convert_eurusd(src, "gym-anytrading", out)
+    info = accuracy.convert_package_csv(src, "gym-anytrading", out)
     bars = read_bars(out)
     assert list(bars["timestamp"].dt.strftime("%Y-%m-%d %H:%M")) == ["2017-02-01 22:00", "2017-02-01 23:00",
                                                                     "2017-02-02 01:00"]
@@ -122,7 +122,7 @@ def test_backtesting_daily_csv_loads_as_bars(tmp_path):
                    "2004-08-20,101.01,109.08,100.5,108.31,11428600\n"
                    "2004-08-23,110.75,113.48,109.05,109.4,9137200\n")
     out = tmp_path / "data" / "GOOG.csv"
-    info = accuracy.convert_eurusd(src, "backtesting", out)
+    info = accuracy.convert_package_csv(src, "backtesting", out)
     bars = read_bars(out)
     assert list(bars["timestamp"].dt.strftime("%Y-%m-%d")) == ["2004-08-19", "2004-08-20", "2004-08-23"]
     assert bars["close"].tolist() == [100.34, 108.31, 109.4] and info["bars"] == 3
