@@ -59,6 +59,7 @@ from common import REPO, print_table, run_workflow, write_result
 
 sys.path.insert(0, str(REPO / "src"))
 from hetstack import CLASSES as CLASS_LIST
+from hetstack.evaluation import se_blocks
 from hetstack.io import read_json
 from hetstack.tables import PROB_COLUMNS, prob_columns
 
@@ -84,6 +85,7 @@ EURUSD_CONFIG = {
         # patch_len (one patch a series). The default [1, 5, 15, 30, 60] x 24 would be 1,439 hourly bars.
         "multires": {"timeframes": [1, 4, 24], "seq_len": 12},
     },
+    "regime": {"window": 240},  # 10 trading days of hours, inside the 287-bar lookback
 }
 # vol_window (60 bars = 2.5 days), barrier_k, test_fraction, val_split and model parameters stay default.
 # Samples: 6,225 bars - 287 lookback - 12 horizon ~ 5,926; the last 20% (1,186) are the test set, and
@@ -103,6 +105,7 @@ GOOG_CONFIG = {
         # about the features' 240-bar warm-up)
         "multires": {"timeframes": [1, 5, 20], "seq_len": 12},
     },
+    "regime": {"window": 120},  # about half a year of days, inside the 239-bar lookback
 }
 
 # (module, distribution, file): the first one installed is read
@@ -198,15 +201,6 @@ def se_binomial(p: float, n: int) -> float:
     return float(np.sqrt(p * (1 - p) / n))
 
 
-def se_blocks(values: np.ndarray, block: int) -> float:
-    """Batch-means SE: the mean of consecutive blocks of `block` samples, SE over the block means."""
-    n_blocks = len(values) // block
-    if n_blocks < 2:
-        return float("nan")
-    means = values[: n_blocks * block].reshape(n_blocks, block).mean(axis=1)
-    return float(np.std(means, ddof=1) / np.sqrt(n_blocks))
-
-
 def meta_validation_scores(run: Path, meta: str, matrix: pd.DataFrame, val_accuracy: float) -> np.ndarray | None:
     """Per-sample correctness of a meta-learner on its validation slice (the last n_val OOF rows), by
     re-predicting them with the saved model; None when that does not reproduce the reported accuracy
@@ -220,6 +214,12 @@ def meta_validation_scores(run: Path, meta: str, matrix: pd.DataFrame, val_accur
         return None
     model = load_model(meta_dir)
     X = rows[[c for b in model.base_names for c in prob_columns(b)]].to_numpy(np.float64)
+    if model.reads_regime:
+        from hetstack.regime import meta_inputs, regime_rows
+
+        window = read_json(run / f"{meta}_report.json")["settings"]["regime_window"]
+        bars = pd.read_parquet(run.parent / run.name.rsplit("_h", 1)[0] / "bars.parquet")
+        X = meta_inputs(model, X, regime_rows(bars, rows["sample_id"].to_numpy(), window))
     correct, _, acc, _ = per_sample(rows["label"].to_numpy().astype(int), model.predict(X).probabilities)
     return correct if np.isclose(acc, val_accuracy, atol=1e-12) else None
 

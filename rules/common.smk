@@ -146,6 +146,13 @@ def model_params(wildcards):
     return hcfg.model_params(config, wildcards.get("base") or wildcards.get("meta"))
 
 
+def candidate_params(wildcards):
+    """meta_auto fits its candidates: their model_params (empty for any other meta)."""
+    if canonical_name(wildcards.meta) != "meta_auto":
+        return {}
+    return {m: hcfg.model_params(config, m) for m in available("meta")}
+
+
 def fit_threads(wildcards):
     """Boosters and networks use the configured threads; linear models one."""
     heavy = _base_spec(wildcards.base).family != "classical"
@@ -183,6 +190,7 @@ if hcfg.wants_gpu(config["training"].get("device", "cpu")):
 
 
 ADAPTERS = {kind: dict(config["adapters"][kind]) for kind in ("sequence", "multires")}
+REGIME_WINDOW = config["regime"]["window"]
 
 # One params entry, not seven: Snakemake processes every entry of every job while planning.
 TRAIN_PARAMS = dict(

@@ -23,6 +23,7 @@ rule labels:
             purge_bars=config["oof"]["purge_bars"],
             embargo_bars=config["oof"]["embargo_bars"],
             adapters=ADAPTERS,
+            regime_window=REGIME_WINDOW,
         ),
     script:
         "../workflow_scripts/labels.py"

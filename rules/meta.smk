@@ -1,6 +1,7 @@
 rule fit_meta:
     input:
         matrix=run_file("meta_matrix.parquet"),
+        bars=symbol_file("bars.parquet"),
     output:
         model=directory(run_file("models/meta/{meta}")),
     log:
@@ -18,6 +19,7 @@ rule fit_meta:
     params:
         bases=BASES,
         model_params=model_params,
+        candidate_params=candidate_params,
         seed=config["seed"],
         settings=dict(
             val_split=config["training"]["val_split"],
@@ -27,6 +29,7 @@ rule fit_meta:
             embargo_bars=config["oof"]["embargo_bars"],
             use_sample_weights=config["oof"]["use_sample_weights"],
             drop_unskilled_bases=config["training"].get("drop_unskilled_bases", True),
+            regime_window=REGIME_WINDOW,
         ),
     script:
         "../workflow_scripts/fit_meta.py"

@@ -17,6 +17,7 @@ rule run_settings:
         metas=METAS,
         adapters=ADAPTERS,
         vol_window=config["labels"]["vol_window"],
+        regime_window=REGIME_WINDOW,
         digest=CONFIG_DIGEST,
     script:
         "../workflow_scripts/run_settings.py"

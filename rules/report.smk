@@ -17,6 +17,7 @@ rule report:
         bases=BASES,
         cost_bps=config["trading"]["cost_bps"],
         digest=CONFIG_DIGEST,
+        regime_window=REGIME_WINDOW,
         settings=lambda wc: dict(
             n_folds=config["oof"]["n_folds"],
             oof_mode=OOF_MODE,
@@ -26,6 +27,7 @@ rule report:
             test_fraction=config["split"]["test_fraction"],
             use_sample_weights=config["oof"]["use_sample_weights"],
             retrain_bases_on_full=config["retrain_bases_on_full"],
+            regime_window=REGIME_WINDOW,
         ),
     script:
         "../workflow_scripts/report.py"

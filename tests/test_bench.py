@@ -127,3 +127,19 @@ def test_backtesting_daily_csv_loads_as_bars(tmp_path):
     assert list(bars["timestamp"].dt.strftime("%Y-%m-%d")) == ["2004-08-19", "2004-08-20", "2004-08-23"]
     assert bars["close"].tolist() == [100.34, 108.31, 109.4] and info["bars"] == 3
     assert accuracy.GOOG_FILES[0][2] == "GOOG.csv" and accuracy.GOOG_CONFIG["horizons"] == [5]
+
+
+def test_regime_market_turns_the_regime_on_and_passes_the_schema(tmp_path):
+    import regime
+    import yaml
+    from snakemake.utils import update_config
+
+    from hetstack.catalogue import available
+    from hetstack.config import check_schema
+
+    override = regime.market_config(tmp_path, quick=True, seed=3)
+    assert override["synthetic"]["effects"]["regime"] > 0 and override["synthetic"]["effects"]["interaction"] == 0
+    assert set(regime.STATIC + regime.AWARE) <= set(available("meta"))
+    config = yaml.safe_load((BENCH.parent / "config" / "config.yaml").read_text())
+    update_config(config, override)
+    check_schema(config, str(BENCH.parent / "config" / "config.schema.yaml"))

@@ -20,8 +20,9 @@ from hetstack.synthetic import generate_market
 
 BASES = ["good", "noise"]
 ADAPTERS = {"sequence": {"seq_len": 4}, "multires": {"timeframes": [1, 2], "seq_len": 3}}
-SETTINGS = dict(val_split=0.2, n_folds=3, purge_bars=5, embargo_bars=10, use_sample_weights=True)
-FAST = {"meta_mlp": {"epochs": 5, "patience": 2}, "meta_xgboost": {"num_boost_round": 20}}
+SETTINGS = dict(val_split=0.2, n_folds=3, purge_bars=5, embargo_bars=10, use_sample_weights=True, regime_window=50)
+FAST = {"meta_mlp": {"epochs": 5, "patience": 2}, "meta_xgboost": {"num_boost_round": 20},
+        "meta_auto": {"n_folds": 3}}
 
 
 def oof_matrix(path, n=1500, seed=0):
@@ -47,8 +48,8 @@ def recorded_fits(monkeypatch):
     lookup = {}
 
     def spy(self, X_train, y_train, X_val=None, y_val=None, sample_weights=None, config=None):
-        def ids(X):
-            return set() if X is None else {lookup[tuple(row)] for row in np.asarray(X).tolist()}
+        def ids(X):  # by the probability columns: a regime-reading meta has more after them
+            return set() if X is None else {lookup[tuple(row[:2 * 3])] for row in np.asarray(X).tolist()}
         calls.append((ids(X_train), ids(X_val), None if sample_weights is None else np.asarray(sample_weights)))
         return original(self, X_train, y_train, X_val, y_val, sample_weights, config)
 
@@ -64,23 +65,31 @@ def test_no_meta_fit_touches_its_validation_rows(tmp_path, recorded_fits, meta, 
     columns = [c for b in BASES for c in prob_columns(b)]
     lookup.update({tuple(row): int(i) for row, i in zip(matrix[columns].to_numpy(np.float64).tolist(),
                                                         matrix["sample_id"])})
+    write_parquet(tmp_path / "bars.parquet", generate_market("MES", 1700, seed=0))  # behind the regime features
     fit_meta(meta, str(tmp_path / "matrix.parquet"), BASES, str(tmp_path / "model"), MetaSettings(
         params=FAST.get(meta, {}), seed=0, threads=1, use_oof_for_val=use_oof_for_val, drop_unskilled_bases=False,
-        **SETTINGS))
+        candidate_params=FAST, **SETTINGS), bars_path=str(tmp_path / "bars.parquet"))
     validation = json.loads((tmp_path / "model/validation.json").read_text())
     ids, t1 = matrix["sample_id"].to_numpy(), matrix["t1"].to_numpy()
     if use_oof_for_val:  # one meta per fold, validated on that fold's test rows, then the final fit
         scored = [set(f.test_ids.tolist()) for f in purged_kfold(ids, t1, SETTINGS["n_folds"], 5, 10)]
-        assert len(calls) == len(scored) + 1
+        scored.append(set())
     else:
         low, high = validation["val_sample_range"]
         scored = [set(range(low, high + 1))]
-        assert len(calls) == 1
-    for (fitted, held_out, weights), rows in zip(calls, scored):
+    # meta_auto: per fit, every candidate on each of its purged folds, then the chosen one on all its rows
+    candidates = get_spec(meta).cls.default_params.get("candidates", [])
+    per_fit = len(candidates) * FAST["meta_auto"]["n_folds"] + 1 if meta == "meta_auto" else 1
+    assert len(calls) == len(scored) * per_fit
+    for i, (fitted, held_out, weights) in enumerate(calls):
+        rows = scored[i // per_fit]
         assert fitted and not fitted & rows and not held_out & rows
         assert not fitted & held_out
-        assert get_spec(meta).cls.fits_on_holdout == bool(held_out)
         np.testing.assert_allclose(weights.mean(), 1.0)  # rescaled over the rows fitted
+        if meta != "meta_auto":
+            assert get_spec(meta).cls.fits_on_holdout == bool(held_out)
+    if meta == "meta_auto":
+        assert validation["auto_choice"]["chosen"] in candidates
 
 
 @pytest.mark.parametrize("use_oof_for_val", [False, True])

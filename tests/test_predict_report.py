@@ -19,7 +19,9 @@ from snakemake_cmd import REPO, snakemake_command, tiny_config, write_config
 
 pytestmark = pytest.mark.integration
 
-CONFIG = tiny_config(base_models=["lightgbm", "gru"], meta_learner=["meta_ridge"],
+METAS = ["meta_ridge", "meta_regime", "auto"]
+CONFIG = tiny_config(base_models=["lightgbm", "gru"], meta_learner=METAS,
+                     regime={"window": 300},
                      adapters={"sequence": {"seq_len": 8}, "multires": {"timeframes": [1, 5], "seq_len": 4}},
                      model_params={"gru": {"epochs": 1, "batch_size": 128, "hidden_size": 8}})
 
@@ -38,13 +40,14 @@ def workdir(tmp_path_factory, snakemake_run):
     return path
 
 
-def test_predict_reproduces_the_workflows_test_predictions(workdir):
+@pytest.mark.parametrize("meta", [None, "meta_regime", "auto"])  # None: the run's first, meta_ridge
+def test_predict_reproduces_the_workflows_test_predictions(workdir, meta):
     from hetstack.predict import predict_bars
 
     run = workdir / "results/SYN_h5"
     bars = pd.read_parquet(workdir / "results/SYN/bars.parquet")
-    signals = predict_bars(run, bars)
-    expected = pd.read_parquet(run / "predictions/meta_ridge_test.parquet")
+    signals = predict_bars(run, bars, meta=meta)
+    expected = pd.read_parquet(run / f"predictions/{meta or 'meta_ridge'}_test.parquet")
     settings = json.loads((run / "run_settings.json").read_text())
     assert settings["base_models"] == ["lightgbm", "gru"] and settings["horizon"] == 5
     # every bar with the lookback's history is scored, in order
@@ -118,7 +121,7 @@ def test_status_lists_shards_and_outputs(workdir):
     try:
         status = json.loads(hetstack("status", "results/SYN_h5", "--json", cwd=workdir).stdout)
         assert status["bases"]["gru"]["folds_missing"] == [1] and status["bases"]["lightgbm"]["folds_missing"] == []
-        assert status["complete"] is False and status["reports"] == ["meta_ridge"]
+        assert status["complete"] is False and sorted(status["reports"]) == sorted(METAS)
     finally:
         fold.write_bytes(saved)
 
@@ -182,10 +185,10 @@ def test_html_report_shows_every_plot_in_a_browser(workdir, snakemake_run):
 
     check = json.loads(html.unescape(result.stdout[start + len('<pre id="hetstack-check">'):end]))
     assert "hetstack" in check["text"]  # the workflow description rendered by the app
-    plots = {f"results/SYN_h5/plots/meta_ridge/{name}.svg" for name in
+    plots = {f"results/SYN_h5/plots/{meta}/{name}.svg" for meta in METAS for name in
              ("scores", "reliability", "equity", "weights", "oof_folds")}
     assert set(check["images"]) == plots
     for path, img in check["images"].items():
         assert img and img["complete"] and img["width"] > 200 and img["height"] > 200 and img["shown"] > 100, path
         assert img["caption"].startswith("<p>") and len(img["caption"]) > 100, path  # the rendered caption
-    assert check["others"] == {"results/SYN_h5/plots/meta_ridge/scores.html": "text/html"}
+    assert check["others"] == {f"results/SYN_h5/plots/{meta}/scores.html": "text/html" for meta in METAS}

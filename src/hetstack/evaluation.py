@@ -177,3 +177,15 @@ def trading_metrics(positions, sample_ids, close, timestamps, horizon, cost_bps)
         "n_signals": int(signalled.sum()),
         "hit_rate": float(hits.mean()) if hits.size else float("nan"),
     }
+
+
+def se_blocks(values: np.ndarray, block: int) -> float:
+    """Batch-means SE of the mean: the means of consecutive blocks of `block` samples, their SE.
+    Overlapping labels correlate neighbouring samples; blocks longer than the overlap make the
+    block means nearly independent (iid errors would be 2-3x too small)."""
+    values = np.asarray(values, dtype=np.float64)
+    n_blocks = len(values) // int(block)
+    if n_blocks < 2:
+        return float("nan")
+    means = values[: n_blocks * block].reshape(n_blocks, block).mean(axis=1)
+    return float(np.std(means, ddof=1) / np.sqrt(n_blocks))

@@ -138,22 +138,29 @@ def plot_equity(timestamps, equity: np.ndarray, drawdown: np.ndarray, path: str 
     _save(fig, path)
 
 
-def plot_weights(weights: dict[str, list[float]], method: str, path: str | Path, title: str) -> None:
+def plot_weights(weights: dict[str, list[float]], method: str, path: str | Path, title: str,
+                 regime_weights: dict | None = None) -> None:
+    """Heatmap of each base's weight per class; a regime-aware meta gets one more per volatility tercile."""
     plt = _pyplot()
     bases = list(weights)
-    values = np.array([weights[b] for b in bases], dtype=np.float64)
-    fig, ax = plt.subplots(figsize=(4.5, 0.6 * len(bases) + 1.5))
-    limit = max(np.abs(values).max(), 1e-12)
-    image = ax.imshow(values, cmap="RdBu_r", vmin=-limit, vmax=limit, aspect="auto")
-    ax.set_xticks(range(3), ["-1", "0", "+1"])
-    ax.set_yticks(range(len(bases)), bases)
-    ax.set_xlabel("class")
-    for i in range(len(bases)):
-        for j in range(3):
-            ax.text(j, i, f"{values[i, j]:.3f}", ha="center", va="center", fontsize=8,
-                    color="white" if abs(values[i, j]) > 0.6 * limit else "black")
-    fig.colorbar(image, ax=ax)
-    ax.set_title(f"{title}\n({method})", fontsize=8)
+    panels = [("all rows", weights)]
+    if regime_weights:
+        panels += [(f"{name} third of vol", regime_weights[name]["shares"]) for name in regime_weights]
+    fig, axes = plt.subplots(1, len(panels), figsize=(4.5 * len(panels), 0.6 * len(bases) + 1.8), squeeze=False)
+    for ax, (label, panel) in zip(axes[0], panels):
+        values = np.array([panel[b] for b in bases], dtype=np.float64)
+        limit = max(np.abs(values).max(), 1e-12)
+        image = ax.imshow(values, cmap="RdBu_r", vmin=-limit, vmax=limit, aspect="auto")
+        ax.set_xticks(range(3), ["-1", "0", "+1"])
+        ax.set_yticks(range(len(bases)), bases)
+        ax.set_xlabel("class")
+        for i in range(len(bases)):
+            for j in range(3):
+                ax.text(j, i, f"{values[i, j]:.3f}", ha="center", va="center", fontsize=8,
+                        color="white" if abs(values[i, j]) > 0.6 * limit else "black")
+        fig.colorbar(image, ax=ax)
+        ax.set_title(label, fontsize=8)
+    fig.suptitle(f"{title}\n({method})", fontsize=8)
     _save(fig, path)
 
 
@@ -221,6 +228,6 @@ def make_plots(report_path: str, predictions_path: str, base_tests: dict[str, st
                 f"{name}: test equity (staggered book, {cost_bps} bp cost)")
 
     plot_weights(report["meta_learner_weights"], report.get("meta_learner_weights_method") or "",
-                 out["weights"], f"{name}: meta-learner weights")
+                 out["weights"], f"{name}: meta-learner weights", report.get("meta_learner_regime_weights"))
     matrix = read_parquet(matrix_path)
     plot_oof_folds(oof_fold_scores(matrix, report["base_models"]), out["oof_folds"], f"{name}: OOF scores per fold")

@@ -22,7 +22,7 @@ from hetstack.io import read_json, write_json
 
 log = logging.getLogger("hetstack")
 
-SETTINGS_VERSION = 2  # 2: symbol checked, bar_interval_seconds
+SETTINGS_VERSION = 3  # 2: symbol checked, bar_interval_seconds; 3: regime_window
 
 
 def bar_interval_seconds(timestamps) -> float:
@@ -42,7 +42,7 @@ def _interval_text(seconds: float) -> str:
 
 def write_run_settings(out_path: str, *, symbol: str, horizon: int, bases: list[str], metas: list[str],
                        adapters: dict, features_meta_path: str, splits_path: str, bars_path: str,
-                       vol_window: int, config_digest: str) -> dict:
+                       vol_window: int, config_digest: str, regime_window: int = 1440) -> dict:
     """What `predict_bars` needs to rebuild a run's inputs; small JSON beside the run's outputs."""
     from hetstack.io import read_parquet
     from hetstack.catalogue import canonical_name
@@ -62,6 +62,7 @@ def write_run_settings(out_path: str, *, symbol: str, horizon: int, bases: list[
         "features": {"settings": features["settings"], "names": features["names"],
                      "warmup": int(features["warmup"]), "n_features": int(features["n_features"])},
         "vol_window": int(vol_window),
+        "regime_window": int(regime_window),
         "lookback": int(splits["lookback"]),
         "config_digest": config_digest,
     }
@@ -157,7 +158,10 @@ def predict_bars(run_dir: str | Path, bars: pd.DataFrame, meta: str | None = Non
             columns.append(model.predict(adapter.rows(sample_ids)).probabilities)
             log.info("predict: %s scored %d bars", base, len(sample_ids))
             del adapter, model
-    out = meta_model.predict(np.hstack(columns).astype(np.float64))
+    from hetstack.regime import meta_inputs, regime_rows
+
+    regime = regime_rows(bars, sample_ids, int(settings["regime_window"])) if meta_model.reads_regime else None
+    out = meta_model.predict(meta_inputs(meta_model, np.hstack(columns).astype(np.float64), regime))
     frame = pd.DataFrame({"sample_id": sample_ids, "timestamp": bars["timestamp"].to_numpy()[sample_ids]})
     frame["timestamp"] = pd.to_datetime(frame["timestamp"], utc=True)
     frame["prediction"] = np.asarray(out.predictions).astype(np.int8)

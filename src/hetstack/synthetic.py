@@ -44,6 +44,12 @@ MOTIF_VOLUME_Z = 0.5
 # (c) slow trend: OU latent with unit variance and a half-life of ~1.5 sessions.
 TREND_DRIFT = 0.03  # per-bar drift in 1-bar sds per unit of the latent
 TREND_HALF_LIFE = 2000.0
+# (d) regime (off by default): a latent two-state volatility regime; only in the volatile state does
+# the interaction signal (a) move prices. It switches every REGIME_MEAN_BARS on average, slower than
+# any window of the bases' inputs (240 bars), so a meta-learner reading a long window sees it best.
+REGIME_DRIFT = 0.45  # per-bar drift in 1-bar sds per unit of the interaction signal, volatile state only
+REGIME_VOL_MULT = 1.6  # bar sd multiplier in the volatile state
+REGIME_MEAN_BARS = 4000.0
 
 
 def generate_market(
@@ -55,17 +61,41 @@ def generate_market(
     interaction_strength: float = 1.0,
     motif_strength: float = 1.0,
     trend_strength: float = 1.0,
+    regime_strength: float = 0.0,
 ) -> pd.DataFrame:
     """Seeded 1-minute OHLCV bars for `symbol`, normalized like hetstack.data.read_bars.
 
     Reproducible byte for byte for the same (symbol, seed, strengths). `effect_strength` scales
-    all three planted effects; the per-effect strengths scale them one at a time (0 turns off).
+    all planted effects; the per-effect strengths scale them one at a time (0 turns off). The regime
+    effect is off unless `regime_strength` > 0; then the volatility regime exists too.
     """
-    bars, _ = _generate(symbol, n_bars, seed, effect_strength, interaction_strength, motif_strength, trend_strength)
+    bars, _ = _generate(symbol, n_bars, seed, effect_strength, interaction_strength, motif_strength, trend_strength,
+                        regime_strength)
     return bars
 
 
-def _generate(symbol, n_bars, seed, effect_strength, interaction_strength, motif_strength, trend_strength):
+def volatile_regime(symbol: str, n_bars: int, seed: int = 0) -> np.ndarray:
+    """The latent regime path (True: volatile) that a market with `regime_strength` > 0 follows."""
+    streams = _streams(symbol, seed)
+    return _regime_path(streams[8], int(n_bars))
+
+
+def _streams(symbol: str, seed: int) -> list[np.random.Generator]:
+    symbol_key = int.from_bytes(hashlib.sha256(symbol.encode("utf-8")).digest()[:8], "little")
+    # One independent stream per input, so a shorter market is an exact prefix of a longer one
+    # (SeedSequence children depend on their index only: a ninth stream leaves the first eight).
+    return [np.random.default_rng(s) for s in np.random.SeedSequence([int(seed), symbol_key]).spawn(9)]
+
+
+def _regime_path(rng: np.random.Generator, n_bars: int) -> np.ndarray:
+    """Two-state Markov chain, switching with probability 1 / REGIME_MEAN_BARS per bar."""
+    start = rng.random() < 0.5  # drawn first: a shorter path is a prefix of a longer one
+    switches = rng.random(n_bars) < 1.0 / REGIME_MEAN_BARS
+    return (np.cumsum(switches) % 2 == 1) ^ start
+
+
+def _generate(symbol, n_bars, seed, effect_strength, interaction_strength, motif_strength, trend_strength,
+              regime_strength=0.0):
     """Bars plus the per-bar planted drifts (in bar sds), which tests use to check the effects."""
     if not isinstance(symbol, str) or not symbol:
         raise ValueError("symbol must be a non-empty string")
@@ -75,10 +105,8 @@ def _generate(symbol, n_bars, seed, effect_strength, interaction_strength, motif
     if int(seed) < 0:
         raise ValueError("seed must be >= 0")
 
-    symbol_key = int.from_bytes(hashlib.sha256(symbol.encode("utf-8")).digest()[:8], "little")
-    # One independent stream per input, so a shorter market is an exact prefix of a longer one.
-    streams = [np.random.default_rng(s) for s in np.random.SeedSequence([int(seed), symbol_key]).spawn(8)]
-    constants, shock_rng, volume_rng, activity_rng, trend_rng, gap_rng, up_rng, down_rng = streams
+    constants, shock_rng, volume_rng, activity_rng, trend_rng, gap_rng, up_rng, down_rng, regime_rng = _streams(
+        symbol, seed)
 
     base_price = float(np.exp(constants.uniform(np.log(20.0), np.log(8000.0))))
     bar_vol = float(constants.uniform(1.2e-4, 2.5e-4))  # unconditional 1-bar sd of log returns
@@ -88,6 +116,10 @@ def _generate(symbol, n_bars, seed, effect_strength, interaction_strength, motif
     timestamps, minute_of_session, session_open = _calendar(n_bars)
     vol_season, volume_season = _seasonality()
     vol_mult = vol_season[minute_of_session]
+    regime_on = float(regime_strength) > 0
+    volatile = _regime_path(regime_rng, n_bars) if regime_on else np.zeros(n_bars, dtype=bool)
+    if regime_on:
+        vol_mult = vol_mult * np.where(volatile, REGIME_VOL_MULT, 1.0)
     log_volume_level = np.log(base_volume) + volume_season[minute_of_session]
 
     shocks = shock_rng.standard_t(T_DF, n_bars) / math.sqrt(T_DF / (T_DF - 2.0))  # unit variance
@@ -101,11 +133,12 @@ def _generate(symbol, n_bars, seed, effect_strength, interaction_strength, motif
 
     scale = float(effect_strength)
     log_close, log_volume, bar_sd, drifts = _simulate(
-        shocks, vol_mult, log_volume_level, volume_noise, activity_noise, trend_noise, gaps, trend_start,
+        shocks, vol_mult, log_volume_level, volume_noise, activity_noise, trend_noise, gaps, trend_start, volatile,
         bar_vol=bar_vol, log_price=math.log(base_price),
         interaction=INTERACTION_DRIFT * scale * float(interaction_strength),
         motif=MOTIF_DRIFT * scale * float(motif_strength),
         trend=TREND_DRIFT * scale * float(trend_strength),
+        regime=REGIME_DRIFT * scale * float(regime_strength),
     )
 
     close = np.exp(log_close)
@@ -169,8 +202,8 @@ def _seasonality() -> tuple[np.ndarray, np.ndarray]:
     return vol, log_volume - log_volume.mean()
 
 
-def _simulate(shocks, vol_mult, log_volume_level, volume_noise, activity_noise, trend_noise, gaps, trend_start, *,
-              bar_vol, log_price, interaction, motif, trend):
+def _simulate(shocks, vol_mult, log_volume_level, volume_noise, activity_noise, trend_noise, gaps, trend_start,
+              volatile, *, bar_vol, log_price, interaction, motif, trend, regime):
     """The recursive part: GARCH variance, volume, the observable statistics and the planted drifts.
 
     A plain loop over Python floats (lists index faster than arrays) because each bar's drift
@@ -180,10 +213,11 @@ def _simulate(shocks, vol_mult, log_volume_level, volume_noise, activity_noise, 
     shocks_l, vol_l, level_l = shocks.tolist(), vol_mult.tolist(), log_volume_level.tolist()
     vnoise_l, anoise_l = volume_noise.tolist(), activity_noise.tolist()
     tnoise_l, gaps_l = trend_noise.tolist(), gaps.tolist()
+    volatile_l = volatile.tolist()
     out_close = [0.0] * n
     out_volume = [0.0] * n
     out_sd = [0.0] * n
-    out_interaction, out_motif, out_trend = [0.0] * n, [0.0] * n, [0.0] * n
+    out_interaction, out_motif, out_trend, out_regime = [0.0] * n, [0.0] * n, [0.0] * n, [0.0] * n
 
     h_bar = bar_vol * bar_vol
     omega = h_bar * (1.0 - GARCH_ALPHA - GARCH_BETA)
@@ -216,8 +250,9 @@ def _simulate(shocks, vol_mult, log_volume_level, volume_noise, activity_noise, 
         if motif_left > 0:
             drift_b = motif * motif_sign
             motif_left -= 1
-        drift = drift_a + drift_b + drift_c
-        out_interaction[t], out_motif[t], out_trend[t] = drift_a, drift_b, drift_c
+        drift_d = regime * signal_a if volatile_l[t] else 0.0
+        drift = drift_a + drift_b + drift_c + drift_d
+        out_interaction[t], out_motif[t], out_trend[t], out_regime[t] = drift_a, drift_b, drift_c, drift_d
         r = gaps_l[t] + sd * (drift + z)
         logc += r
         out_close[t] = logc
@@ -263,7 +298,8 @@ def _simulate(shocks, vol_mult, log_volume_level, volume_noise, activity_noise, 
         z2 = z * z
         h = omega + h * (GARCH_BETA + GARCH_ALPHA * (z2 if z2 < clip2 else clip2))
 
-    drifts = {"interaction": np.array(out_interaction), "motif": np.array(out_motif), "trend": np.array(out_trend)}
+    drifts = {"interaction": np.array(out_interaction), "motif": np.array(out_motif), "trend": np.array(out_trend),
+              "regime": np.array(out_regime)}
     return np.array(out_close), np.array(out_volume), np.array(out_sd), drifts
 
 
@@ -313,6 +349,7 @@ default base on each. Which family each effect is built for:
 | interaction | two current indicator values (price extension, volume activity) together | tabular (2D rows) |
 | motif | the order of the last four bars and the volume of the fourth | sequence (3D windows) |
 | trend | returns summed over hours; per-bar drift is 1/30 of a bar sd | multi-resolution (4D windows) |
+| regime (off by default) | the interaction, and which volatility state the market is in | a regime-aware meta-learner |
 
 What the default bases find (docs/benchmarks.md, effect attribution): the interaction best with the
 tabular bases, as built; the motif also best with the tabular bases, because the indicator row holds
@@ -333,6 +370,14 @@ strength the trend shows at longer horizons (about +0.05 at h = 120).
 3. **Slow trend (higher timeframes).** A latent Ornstein-Uhlenbeck factor with unit variance and a
    half-life of {TREND_HALF_LIFE:g} bars (about 1.5 sessions) adds {TREND_DRIFT} bar sds of drift per
    unit: invisible in single bars, visible in returns over hours.
+4. **Regime (off unless `regime_strength` > 0, `synthetic.effects.regime`).** A latent two-state
+   volatility regime that switches with probability 1/{REGIME_MEAN_BARS:g} a bar (spells of about
+   three sessions); the volatile state multiplies every bar's sd by {REGIME_VOL_MULT:g}, and only there
+   does the interaction signal of (1) move the next bar, by {REGIME_DRIFT} bar sds per unit. The
+   bases' inputs measure volatility over at most 240 bars, where GARCH clustering and the intraday
+   seasonality blur the state; `meta_regime`'s features read a day of bars. `bench/regime.py` runs
+   this market with the plain interaction effect off. With strength 0 there is no regime at all, and
+   the market is the one generated before this effect existed.
 
 Measured with default strengths on 40k bars (LightGBM on `hetstack.features`, triple-barrier
 labels, horizon 20 bars, barriers at 1.0 x 60-bar vol x sqrt(20), last 30% held out): accuracy
@@ -348,7 +393,8 @@ what the GARCH part alone gives.
 ## What it is not
 No news or event jumps beyond the t tails, no order book or microstructure (bid-ask bounce, tick
 grid, queue effects), no cross-symbol correlation, no holidays or daylight-saving time, and the
-parameters are fixed: there are no regime changes beyond volatility clustering. Good results on it
+parameters are fixed: there are no regime changes beyond volatility clustering, unless the regime
+effect is on. Good results on it
 show that a pipeline finds planted structure without leaking, not that a strategy works on real
 markets.
 """

@@ -25,15 +25,21 @@ class MetaLearner(BaseModel):
     # True when fit() uses X_val (early stopping, a temperature): the workflow then carves a purged
     # slice from the meta's own training rows, never from the rows it is validated on.
     fits_on_holdout = False
+    # True when the input holds the regime features (hetstack.regime) after the probabilities.
+    reads_regime = False
 
     def __init__(self, params=None, *, seed: int = 0, threads: int = 1, base_names=()):
         super().__init__(params, seed=seed, threads=threads)
         self.base_names = list(base_names)
 
+    def n_inputs(self) -> int:
+        return 3 * len(self.base_names)
+
     def _check_width(self, X) -> None:
-        if X.shape[1] != 3 * len(self.base_names):
-            raise ValueError(f"{self.name}: expected {3 * len(self.base_names)} columns "
-                             f"({len(self.base_names)} bases x 3), got {X.shape[1]}")
+        if X.shape[1] != self.n_inputs():
+            extra = " + the regime features" if self.reads_regime else ""
+            raise ValueError(f"{self.name}: expected {self.n_inputs()} columns "
+                             f"({len(self.base_names)} bases x 3{extra}), got {X.shape[1]}")
 
     def fit(self, X_train, y_train, X_val=None, y_val=None, sample_weights=None, config=None):
         self._check_width(np.asarray(X_train))

@@ -20,7 +20,7 @@ class SyntheticSettings:
     n_bars: int
     seed: int
     effect_strength: float = 1.0
-    effects: dict | None = None  # interaction / motif / trend -> that effect's own strength (1 when absent)
+    effects: dict | None = None  # interaction / motif / trend / regime -> its own strength (1 when absent; regime 0)
 
 
 def prepare_bars(symbol: str, data_file: str | None, out_path: str, synthetic: SyntheticSettings) -> pd.DataFrame:

@@ -16,13 +16,14 @@ from hetstack.io import read_json, read_parquet, write_json, write_parquet
 log = logging.getLogger("hetstack")
 
 
-def sample_lookback(warmup: int, vol_window: int, adapters: dict) -> int:
-    """First usable sample id: every adapter (and the label volatility) has full history there."""
+def sample_lookback(warmup: int, vol_window: int, adapters: dict, regime_window: int = 0) -> int:
+    """First usable sample id: every adapter, the label volatility and the regime features have full
+    history there (the regime window counts for every meta-learner, so the samples never depend on it)."""
     from hetstack.adapters import multires_lookback
 
     sequence = warmup + int(adapters["sequence"]["seq_len"]) - 1
     multires = multires_lookback(adapters["multires"]["timeframes"], adapters["multires"]["seq_len"])
-    return max(warmup, vol_window, sequence, multires)
+    return max(warmup, vol_window, sequence, multires, int(regime_window))
 
 
 @dataclass(frozen=True)
@@ -37,6 +38,7 @@ class LabelSettings:
     adapters: dict  # per input kind: their lookback sets the first usable sample
     mode: str = "stacking"  # or "blending": one purged hold-out fold
     blend_fraction: float = 0.2
+    regime_window: int = 1440
 
 
 def build_labels(bars_path: str, features_meta_path: str, out_labels: str, out_folds: str, out_splits: str,
@@ -51,7 +53,7 @@ def build_labels(bars_path: str, features_meta_path: str, out_labels: str, out_f
     bars = read_parquet(bars_path)
     warmup = int(read_json(features_meta_path)["warmup"])
     n_bars = len(bars)
-    lookback = sample_lookback(warmup, vol_window, cfg.adapters)
+    lookback = sample_lookback(warmup, vol_window, cfg.adapters, cfg.regime_window)
     need = required_bars(max(n_folds, 2), horizon, purge_bars, embargo_bars, lookback, test_fraction)
     if n_bars < need:
         raise DataError(source, f"{n_bars} bars is too few: need at least {need} for horizon {horizon}, "

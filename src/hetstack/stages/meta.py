@@ -37,19 +37,23 @@ class MetaSettings:
     embargo_bars: int
     use_sample_weights: bool
     drop_unskilled_bases: bool = True
+    regime_window: int = 1440  # bars behind the regime features (hetstack.regime) a meta may read
+    candidate_params: dict | None = None  # meta_auto: each candidate's model_params
 
 
-def fit_meta(meta: str, matrix_path: str, base_names: list[str], out_dir: str, settings: MetaSettings) -> None:
+def fit_meta(meta: str, matrix_path: str, base_names: list[str], out_dir: str, settings: MetaSettings,
+             bars_path: str | None = None) -> None:
     """Fit a meta-learner on the OOF matrix; validate it on a purged tail slice (or by purged K-fold).
 
     With `drop_unskilled_bases`, a base without OOF skill on the meta's own training rows is left
-    out of its inputs: it can only add noise. Chosen per fit, so no validation row takes part."""
+    out of its inputs: it can only add noise. Chosen per fit, so no validation row takes part.
+    meta_auto picks its candidate per fit too, by purged K-fold over that fit's rows (choose_candidate)."""
     from hetstack.cv import inner_validation_split, purged_kfold
     from hetstack.evaluation import class_prior, classification_metrics
-    from hetstack.catalogue import get_spec
+    from hetstack.catalogue import canonical_name, get_spec
 
     cfg = settings
-    params, seed, threads, val_split, n_folds = cfg.params, cfg.seed, cfg.threads, cfg.val_split, cfg.n_folds
+    val_split, n_folds = cfg.val_split, cfg.n_folds
     purge_bars, embargo_bars = cfg.purge_bars, cfg.embargo_bars
     matrix = read_parquet(matrix_path)
     spec = get_spec(meta)
@@ -58,26 +62,61 @@ def fit_meta(meta: str, matrix_path: str, base_names: list[str], out_dir: str, s
     y = matrix["label"].to_numpy()
     w = matrix["weight"].to_numpy() if cfg.use_sample_weights else np.ones(len(matrix))
     ids, t1 = matrix["sample_id"].to_numpy(np.int64), matrix["t1"].to_numpy(np.int64)
+    regime = None
+    if spec.cls.reads_regime:
+        from hetstack.regime import regime_rows
+
+        if bars_path is None:
+            raise ValueError(f"{meta} reads regime features: pass the bars they are computed from")
+        regime = regime_rows(read_parquet(bars_path, columns=["timestamp", "close"]), ids, cfg.regime_window)
 
     def inputs(bases: list[str]) -> list[int]:
         return [3 * base_names.index(b) + k for b in bases for k in range(3)]
 
-    def fit_on(rows: np.ndarray):
-        """A meta fitted on `rows` alone. One that early-stops or calibrates gets a purged slice
+    def meta_x(model, rows) -> np.ndarray:
+        from hetstack.regime import meta_inputs
+
+        return meta_inputs(model, X[rows][:, inputs(model.base_names)], None if regime is None else regime[rows])
+
+    def fit_candidate(name: str, params: dict, rows: np.ndarray):
+        """Meta `name` fitted on `rows` alone. One that early-stops or calibrates gets a purged slice
         carved from those rows, so no row a validation score is measured on is fitted on."""
         bases = skilled_bases(X[rows], y[rows], base_names)[0] if cfg.drop_unskilled_bases else list(base_names)
-        Xb = X[:, inputs(bases)]
-        model = spec.cls(params, seed=seed, threads=threads, base_names=bases)
+        model = get_spec(name).cls(params, seed=cfg.seed, threads=cfg.threads, base_names=bases)
         if model.fits_on_holdout:
             fit_ids, hold_ids = inner_validation_split(ids[rows], t1[rows], val_split, purge_bars, embargo_bars)
             fit, hold = np.isin(ids, fit_ids), np.isin(ids, hold_ids)
-            model.fit(Xb[fit], y[fit], Xb[hold], y[hold], sample_weights=fit_weights(w[fit]))
+            model.fit(meta_x(model, fit), y[fit], meta_x(model, hold), y[hold], sample_weights=fit_weights(w[fit]))
         else:
-            model.fit(Xb[rows], y[rows], sample_weights=fit_weights(w[rows]))
+            model.fit(meta_x(model, rows), y[rows], sample_weights=fit_weights(w[rows]))
         return model
 
     def predict(model, rows: np.ndarray) -> np.ndarray:
-        return model.predict(X[rows][:, inputs(model.base_names)]).probabilities
+        return model.predict(meta_x(model, rows)).probabilities
+
+    def fit_on(rows: np.ndarray):
+        if spec.name != "meta_auto":
+            return fit_candidate(spec.name, cfg.params, rows)
+        params = {**spec.cls.default_params, **cfg.params}
+        names = [canonical_name(c) for c in params["candidates"]]
+        if not names or "meta_auto" in names or len(set(names)) < len(names):
+            from hetstack.errors import ConfigError
+
+            raise ConfigError("config: model_params.meta_auto.candidates", f"got {params['candidates']!r}",
+                              "list distinct meta-learners other than meta_auto, simplest first")
+        candidate_params = {n: (cfg.candidate_params or {}).get(n, {}) for n in names}
+
+        def cv_probabilities(name: str) -> np.ndarray:
+            """Each of `rows` predicted by the candidate fitted on the purged other folds of `rows`."""
+            out = np.zeros((int(rows.sum()), 3))
+            for fold in purged_kfold(ids[rows], t1[rows], int(params["n_folds"]), purge_bars, embargo_bars):
+                model = fit_candidate(name, candidate_params[name], np.isin(ids, fold.train_ids))
+                out[np.isin(ids[rows], fold.test_ids)] = predict(model, np.isin(ids, fold.test_ids))
+            return out
+
+        choice = choose_candidate({n: cv_probabilities(n) for n in names}, y[rows], block_rows(ids[rows], t1[rows]))
+        chosen = fit_candidate(choice["chosen"], candidate_params[choice["chosen"]], rows)
+        return spec.cls.wrap(chosen, choice, params, seed=cfg.seed)
 
     if cfg.use_oof_for_val:
         # every OOF row validates once, predicted by a meta fitted on the purged rest
@@ -111,7 +150,39 @@ def fit_meta(meta: str, matrix_path: str, base_names: list[str], out_dir: str, s
     for b in dropped:
         log.warning("%s: base %s has no OOF skill on the meta's fit rows (%+.4f): left out of the meta's inputs",
                     meta, b, fit_skill[b])
+    if spec.name == "meta_auto":
+        validation["auto_choice"] = model.choice_
+        log.info("%s: chose %s (%s)", meta, model.choice_["chosen"], model.choice_["rule"])
     with atomic_dir(out_dir) as tmp_dir:  # the model directory appears complete or not at all
         model.save(tmp_dir)
         write_json(tmp_dir / "validation.json", validation)
     log.info("%s: validation %s", meta, validation["meta"])
+
+
+def block_rows(ids: np.ndarray, t1: np.ndarray) -> int:
+    """Rows per block for batch-means errors: twice the longest label span (labels overlap within it)."""
+    return max(2, 2 * int(np.max(np.asarray(t1) - np.asarray(ids))))
+
+
+def choose_candidate(cv_probabilities: dict[str, np.ndarray], y: np.ndarray, block: int) -> dict:
+    """The one-SE rule over candidates in order (simplest first): the first whose cross-validated log
+    loss exceeds the lowest by at most one batch-means SE of their paired per-row difference."""
+    from hetstack.evaluation import class_prior, classification_metrics, se_blocks
+
+    y_idx = np.asarray(y, dtype=np.int64) + 1
+    rows = np.arange(len(y_idx))
+    losses = {n: -np.log(np.clip(p[rows, y_idx], 1e-15, None)) for n, p in cv_probabilities.items()}
+    best = min(losses, key=lambda n: losses[n].mean())
+    prior = class_prior(y)
+    scores = {}
+    for name, proba in cv_probabilities.items():
+        gap = losses[name] - losses[best]
+        scores[name] = {**{k: classification_metrics(y, proba, prior=prior)[k] for k in ("log_loss", "accuracy", "skill")},
+                        "log_loss_above_best": float(gap.mean()), "log_loss_above_best_se": se_blocks(gap, block)}
+    chosen = next(n for n in cv_probabilities
+                  if n == best or scores[n]["log_loss_above_best"] <= scores[n]["log_loss_above_best_se"])
+    return {"chosen": chosen, "lowest_cv_log_loss": best, "order": list(cv_probabilities), "candidates": scores,
+            "n_rows": int(len(y_idx)),
+            "block_rows": int(block),
+            "rule": "first candidate (simplest first) whose purged K-fold log loss over the meta's fit rows "
+                    "is within one paired block SE of the lowest"}

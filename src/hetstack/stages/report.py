@@ -24,6 +24,7 @@ class ReportSettings:
     cost_bps: float  # trading cost per unit of turnover, in basis points
     config_digest: str
     settings: dict  # the run's settings, copied into the report as they are
+    regime_window: int = 1440  # bars behind the regime features, for a meta that reads them
 
 
 def build_report(meta_requested: str, meta_dir: str, base_tests: dict[str, str], matrix_path: str, labels_path: str,
@@ -31,6 +32,7 @@ def build_report(meta_requested: str, meta_dir: str, base_tests: dict[str, str],
     """Score the stacked ensemble and each base on the same hold-out rows; write the report JSON."""
     from hetstack.evaluation import class_prior, classification_metrics, trading_metrics
     from hetstack.catalogue import load_model
+    from hetstack.regime import meta_inputs, regime_rows
 
     meta = load_model(meta_dir)
     base_names = list(base_tests)  # every configured base; the meta may read fewer (dropped_bases)
@@ -38,11 +40,13 @@ def build_report(meta_requested: str, meta_dir: str, base_tests: dict[str, str],
     samples = SampleTable.read(labels_path)
     y_test = samples.column("label", test_ids)
     X_test = np.hstack([frames[b][PROB_COLUMNS].to_numpy(np.float64) for b in base_names])
-    out = meta.predict(np.hstack([frames[b][PROB_COLUMNS].to_numpy(np.float64) for b in meta.base_names]))
+    bars = read_parquet(bars_path, columns=["timestamp", "close"])
+    regime = regime_rows(bars, test_ids, run.regime_window) if meta.reads_regime else None
+    meta_probabilities = np.hstack([frames[b][PROB_COLUMNS].to_numpy(np.float64) for b in meta.base_names])
+    out = meta.predict(meta_inputs(meta, meta_probabilities, regime))
     matrix = read_parquet(matrix_path)
     prior = class_prior(matrix["label"].to_numpy())  # train labels' shares: no test label in the reference
     validation = read_json(Path(meta_dir) / "validation.json")
-    bars = read_parquet(bars_path, columns=["timestamp", "close"])
     close, stamps = bars["close"].to_numpy(np.float64), bars["timestamp"].to_numpy()
 
     def trading(probabilities: np.ndarray) -> dict:
@@ -75,6 +79,7 @@ def build_report(meta_requested: str, meta_dir: str, base_tests: dict[str, str],
         "meta_learner_weights": out.base_weights,
         "meta_learner_weights_method": meta.weights_method,
         "meta_learner_coefficients": meta.coefficients() if hasattr(meta, "coefficients") else None,
+        "meta_learner_regime_weights": meta.regime_weights() if hasattr(meta, "regime_weights") else None,
         "performance": _meta_performance(validation["meta"], meta_test, meta_trading, base_perf, best_base,
                                          best_by_val),
         "samples": {
@@ -85,6 +90,8 @@ def build_report(meta_requested: str, meta_dir: str, base_tests: dict[str, str],
                             str(samples.column("timestamp", test_ids[-1:])[0])],
         },
         "validation_mode": validation["mode"],
+        # meta_auto: every candidate's purged K-fold scores over the meta's fit rows, and the one chosen
+        "meta_auto_choice": validation.get("auto_choice"),
         "config_digest": run.config_digest,
         "settings": run.settings,
     }
