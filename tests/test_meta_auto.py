@@ -41,6 +41,8 @@ def test_one_se_rule_keeps_the_simpler_candidate_unless_another_wins_clearly():
     assert far["chosen"] == "complex"
     assert far["candidates"]["simple"]["log_loss_above_best"] > far["candidates"]["simple"]["log_loss_above_best_se"]
     assert far["candidates"]["complex"]["log_loss_above_best"] == 0
+    strict = choose_candidate({"simple": simple, "complex": clearly}, y, block=20, margin_se=1e6)
+    assert strict["chosen"] == "simple" and "1e+06 paired block SE" in strict["rule"]
 
 
 def calibrated(matrix):

@@ -59,6 +59,22 @@ def test_predict_reproduces_the_workflows_test_predictions(workdir, meta):
     assert (got["timestamp"].to_numpy() == expected["timestamp"].to_numpy()).all()
 
 
+def test_reports_hold_the_regime_weights_and_the_auto_choice(workdir):
+    run = workdir / "results/SYN_h5"
+    regime = json.loads((run / "meta_regime_report.json").read_text())
+    weights = regime["meta_learner_regime_weights"]
+    assert list(weights) == ["calm", "middle", "volatile"]
+    for third in weights.values():
+        assert set(third["weights"]) == set(regime["meta_inputs"])
+        assert third["log_realized_vol_range"][0] < third["log_realized_vol_range"][1]
+    assert regime["settings"]["regime_window"] == 300
+    auto = json.loads((run / "auto_report.json").read_text())
+    choice = auto["meta_auto_choice"]
+    assert choice["chosen"] in choice["order"] and set(choice["candidates"]) == set(choice["order"])
+    assert auto["meta_learner_weights_method"].startswith(f"those of the chosen candidate, {choice['chosen']}")
+    assert json.loads((run / "meta_ridge_report.json").read_text())["meta_auto_choice"] is None
+
+
 def test_predict_command_drops_bars_without_history(workdir):
     run = workdir / "results/SYN_h5"
     lookback = json.loads((run / "run_settings.json").read_text())["lookback"]

@@ -28,7 +28,9 @@ class AutoMeta(MetaLearner):
     reads_regime = True  # handed on to a chosen candidate that reads them
     learns_class_prior = False  # the chosen model has its own
     # simplest first: the one-SE rule walks this order
-    default_params = {"candidates": ["meta_best_base", "meta_ridge", "meta_logistic", "meta_regime"], "n_folds": 5}
+    # margin_se: how many paired SEs a later candidate must win by (1: the one-SE rule)
+    default_params = {"candidates": ["meta_best_base", "meta_ridge", "meta_logistic", "meta_regime"], "n_folds": 5,
+                      "margin_se": 1.0}
 
     def n_inputs(self) -> int:
         return 3 * len(self.base_names) + len(REGIME_FEATURES)

@@ -114,7 +114,8 @@ def fit_meta(meta: str, matrix_path: str, base_names: list[str], out_dir: str, s
                 out[np.isin(ids[rows], fold.test_ids)] = predict(model, np.isin(ids, fold.test_ids))
             return out
 
-        choice = choose_candidate({n: cv_probabilities(n) for n in names}, y[rows], block_rows(ids[rows], t1[rows]))
+        choice = choose_candidate({n: cv_probabilities(n) for n in names}, y[rows], block_rows(ids[rows], t1[rows]),
+                                  margin_se=float(params["margin_se"]))
         chosen = fit_candidate(choice["chosen"], candidate_params[choice["chosen"]], rows)
         return spec.cls.wrap(chosen, choice, params, seed=cfg.seed)
 
@@ -164,9 +165,9 @@ def block_rows(ids: np.ndarray, t1: np.ndarray) -> int:
     return max(2, 2 * int(np.max(np.asarray(t1) - np.asarray(ids))))
 
 
-def choose_candidate(cv_probabilities: dict[str, np.ndarray], y: np.ndarray, block: int) -> dict:
+def choose_candidate(cv_probabilities: dict[str, np.ndarray], y: np.ndarray, block: int, margin_se: float = 1.0) -> dict:
     """The one-SE rule over candidates in order (simplest first): the first whose cross-validated log
-    loss exceeds the lowest by at most one batch-means SE of their paired per-row difference."""
+    loss exceeds the lowest by at most `margin_se` batch-means SEs of their paired per-row difference."""
     from hetstack.evaluation import class_prior, classification_metrics, se_blocks
 
     y_idx = np.asarray(y, dtype=np.int64) + 1
@@ -180,9 +181,9 @@ def choose_candidate(cv_probabilities: dict[str, np.ndarray], y: np.ndarray, blo
         scores[name] = {**{k: classification_metrics(y, proba, prior=prior)[k] for k in ("log_loss", "accuracy", "skill")},
                         "log_loss_above_best": float(gap.mean()), "log_loss_above_best_se": se_blocks(gap, block)}
     chosen = next(n for n in cv_probabilities
-                  if n == best or scores[n]["log_loss_above_best"] <= scores[n]["log_loss_above_best_se"])
+                  if n == best or scores[n]["log_loss_above_best"] <= margin_se * scores[n]["log_loss_above_best_se"])
     return {"chosen": chosen, "lowest_cv_log_loss": best, "order": list(cv_probabilities), "candidates": scores,
             "n_rows": int(len(y_idx)),
             "block_rows": int(block),
             "rule": "first candidate (simplest first) whose purged K-fold log loss over the meta's fit rows "
-                    "is within one paired block SE of the lowest"}
+                    f"is within {margin_se:g} paired block SE of the lowest"}
