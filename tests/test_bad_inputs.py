@@ -99,7 +99,7 @@ PARSE_CASES = [
     ("unknown-base", {"base_models": ["lightgbm", "nope"]}, ["'base_models'", "unknown model 'nope'",
                                                             "base models: catboost, gru,", "xgboost"]),
     ("unknown-meta", {"meta_learner": "meta_nope"}, ["'meta_learner'", "unknown model 'meta_nope'",
-                                                     "meta-learners: meta_calibrated,", "meta_ridge", "ridge_meta"]),
+                                                     "meta-learners: meta_auto, meta_best_base,", "meta_ridge", "ridge_meta"]),
     ("meta-as-base", {"base_models": ["meta_ridge"]}, ["'base_models'", "meta-learner"]),
     ("horizon-zero", {"horizons": [0]}, ["'horizons.0'", "minimum"]),
     ("horizon-negative", {"horizons": [5, -3]}, ["'horizons.1'", "minimum"]),

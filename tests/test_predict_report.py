@@ -66,7 +66,9 @@ def test_reports_hold_the_regime_weights_and_the_auto_choice(workdir):
     assert list(weights) == ["calm", "middle", "volatile"]
     for third in weights.values():
         assert set(third["weights"]) == set(regime["meta_inputs"])
-        assert third["log_realized_vol_range"][0] < third["log_realized_vol_range"][1]
+    low, high = weights["middle"]["log_realized_vol_range"]
+    assert weights["calm"]["log_realized_vol_range"] == [None, low] and low < high
+    assert weights["volatile"]["log_realized_vol_range"] == [high, None]
     assert regime["settings"]["regime_window"] == 300
     auto = json.loads((run / "auto_report.json").read_text())
     choice = auto["meta_auto_choice"]

@@ -127,13 +127,13 @@ class RegimeMeta(MetaLearner):
         return self._shares(self.base_weights_at(np.zeros(len(REGIME_FEATURES))))
 
     def regime_weights(self) -> dict:
-        """Per volatility tercile of the fit rows: its range of log realized vol, each base's weight
-        w_b at the tercile's mean regime features, and the weights' shares (as in contributions)."""
-        edges = [-np.inf, *self.tercile_edges_.tolist(), np.inf]
+        """Per volatility tercile of the fit rows: its range of log realized vol (None: open), each base's
+        weight w_b at the tercile's mean regime features, and the weights' shares (as in contributions)."""
+        edges = [None, *map(float, self.tercile_edges_), None]
         out = {}
         for t, name in enumerate(TERCILES):
             weights = self.base_weights_at(self.tercile_centroids_[t])
-            out[name] = {"log_realized_vol_range": [float(edges[t]), float(edges[t + 1])],
+            out[name] = {"log_realized_vol_range": [edges[t], edges[t + 1]],
                          "weights": dict(zip(self.base_names, map(float, weights))),
                          "shares": self._shares(weights)}
         return out
