@@ -49,8 +49,7 @@ def fit_meta(meta: str, matrix_path: str, base_names: list[str], out_dir: str, s
     out of its inputs: it can only add noise. Chosen per fit, so no validation row takes part.
     meta_auto picks its candidate per fit too, by purged K-fold over that fit's rows (choose_candidate)."""
     from hetstack.cv import inner_validation_split, purged_kfold
-    from hetstack.evaluation import class_prior, classification_metrics
-    from hetstack.catalogue import canonical_name, get_spec
+    from hetstack.catalogue import get_spec
 
     cfg = settings
     val_split, n_folds = cfg.val_split, cfg.n_folds
@@ -62,13 +61,7 @@ def fit_meta(meta: str, matrix_path: str, base_names: list[str], out_dir: str, s
     y = matrix["label"].to_numpy()
     w = matrix["weight"].to_numpy() if cfg.use_sample_weights else np.ones(len(matrix))
     ids, t1 = matrix["sample_id"].to_numpy(np.int64), matrix["t1"].to_numpy(np.int64)
-    regime = None
-    if spec.cls.reads_regime:
-        from hetstack.regime import regime_rows
-
-        if bars_path is None:
-            raise ValueError(f"{meta} reads regime features: pass the bars they are computed from")
-        regime = regime_rows(read_parquet(bars_path, columns=["timestamp", "close"]), ids, cfg.regime_window)
+    regime = sample_regime(meta, bars_path, ids, cfg.regime_window) if spec.cls.reads_regime else None
 
     def inputs(bases: list[str]) -> list[int]:
         return [3 * base_names.index(b) + k for b in bases for k in range(3)]
@@ -95,29 +88,9 @@ def fit_meta(meta: str, matrix_path: str, base_names: list[str], out_dir: str, s
         return model.predict(meta_x(model, rows)).probabilities
 
     def fit_on(rows: np.ndarray):
-        if spec.name != "meta_auto":
-            return fit_candidate(spec.name, cfg.params, rows)
-        params = {**spec.cls.default_params, **cfg.params}
-        names = [canonical_name(c) for c in params["candidates"]]
-        if not names or "meta_auto" in names or len(set(names)) < len(names):
-            from hetstack.errors import ConfigError
-
-            raise ConfigError("config: model_params.meta_auto.candidates", f"got {params['candidates']!r}",
-                              "list distinct meta-learners other than meta_auto, simplest first")
-        candidate_params = {n: (cfg.candidate_params or {}).get(n, {}) for n in names}
-
-        def cv_probabilities(name: str) -> np.ndarray:
-            """Each of `rows` predicted by the candidate fitted on the purged other folds of `rows`."""
-            out = np.zeros((int(rows.sum()), 3))
-            for fold in purged_kfold(ids[rows], t1[rows], int(params["n_folds"]), purge_bars, embargo_bars):
-                model = fit_candidate(name, candidate_params[name], np.isin(ids, fold.train_ids))
-                out[np.isin(ids[rows], fold.test_ids)] = predict(model, np.isin(ids, fold.test_ids))
-            return out
-
-        choice = choose_candidate({n: cv_probabilities(n) for n in names}, y[rows], block_rows(ids[rows], t1[rows]),
-                                  margin_se=float(params["margin_se"]))
-        chosen = fit_candidate(choice["chosen"], candidate_params[choice["chosen"]], rows)
-        return spec.cls.wrap(chosen, choice, params, seed=cfg.seed)
+        if spec.name == "meta_auto":
+            return fit_auto(spec.cls, cfg, rows, ids, t1, y, fit_candidate, predict)
+        return fit_candidate(spec.name, cfg.params, rows)
 
     if cfg.use_oof_for_val:
         # every OOF row validates once, predicted by a meta fitted on the purged rest
@@ -135,29 +108,81 @@ def fit_meta(meta: str, matrix_path: str, base_names: list[str], out_dir: str, s
         model = fit_on(fit_mask)
         val_proba = predict(model, val_mask)
         mode = f"fit on the first {1 - val_split:.0%} of OOF rows, validated on the purged last {val_split:.0%}"
-    y_val, prior = y[val_mask], class_prior(y)  # skill against the class shares of the OOF (train) rows
-    fit_skill = skilled_bases(X[fit_mask], y[fit_mask], base_names)[1]
-    dropped = [b for b in base_names if b not in model.base_names]
-    validation = {
-        "mode": mode,
-        "n_fit": int(fit_mask.sum()), "n_val": int(val_mask.sum()),
-        "val_sample_range": [int(ids[val_mask][0]), int(ids[val_mask][-1])],
-        "meta": classification_metrics(y_val, val_proba, prior=prior),
-        "bases": {b: classification_metrics(y_val, X[val_mask][:, 3 * i:3 * i + 3], prior=prior)
-                  for i, b in enumerate(base_names)},
-        "base_skill_on_fit_rows": fit_skill,
-        "dropped_bases": dropped,
-    }
-    for b in dropped:
+    validation = validation_record(mode, X, y, ids, fit_mask, val_mask, val_proba, base_names, model.base_names)
+    save_meta(meta, model, validation, out_dir)
+
+
+def sample_regime(meta: str, bars_path: str | None, ids: np.ndarray, window: int) -> np.ndarray:
+    """The regime features (hetstack.regime) of the samples `ids`, for a meta that reads them."""
+    from hetstack.regime import regime_rows
+
+    if bars_path is None:
+        raise ValueError(f"{meta} reads regime features: pass the bars they are computed from")
+    return regime_rows(read_parquet(bars_path, columns=["timestamp", "close"]), ids, window)
+
+
+def save_meta(meta: str, model, validation: dict, out_dir: str) -> None:
+    """The fitted meta and its validation.json, logged; meta_auto's choice goes into validation.json."""
+    for b in validation["dropped_bases"]:
         log.warning("%s: base %s has no OOF skill on the meta's fit rows (%+.4f): left out of the meta's inputs",
-                    meta, b, fit_skill[b])
-    if spec.name == "meta_auto":
+                    meta, b, validation["base_skill_on_fit_rows"][b])
+    if hasattr(model, "choice_"):
         validation["auto_choice"] = model.choice_
         log.info("%s: chose %s (%s)", meta, model.choice_["chosen"], model.choice_["rule"])
     with atomic_dir(out_dir) as tmp_dir:  # the model directory appears complete or not at all
         model.save(tmp_dir)
         write_json(tmp_dir / "validation.json", validation)
     log.info("%s: validation %s", meta, validation["meta"])
+
+
+def validation_record(mode: str, X: np.ndarray, y: np.ndarray, ids: np.ndarray, fit_mask: np.ndarray,
+                      val_mask: np.ndarray, val_proba: np.ndarray, base_names: list[str], meta_bases: list[str]) -> dict:
+    """validation.json: the meta's and every base's scores on the validation rows, skill against the
+    class shares of all OOF (train) rows, and which bases the meta left out."""
+    from hetstack.evaluation import class_prior, classification_metrics
+
+    y_val, prior = y[val_mask], class_prior(y)
+    return {
+        "mode": mode,
+        "n_fit": int(fit_mask.sum()), "n_val": int(val_mask.sum()),
+        "val_sample_range": [int(ids[val_mask][0]), int(ids[val_mask][-1])],
+        "meta": classification_metrics(y_val, val_proba, prior=prior),
+        "bases": {b: classification_metrics(y_val, X[val_mask][:, 3 * i:3 * i + 3], prior=prior)
+                  for i, b in enumerate(base_names)},
+        "base_skill_on_fit_rows": skilled_bases(X[fit_mask], y[fit_mask], base_names)[1],
+        "dropped_bases": [b for b in base_names if b not in meta_bases],
+    }
+
+
+def fit_auto(auto_cls, cfg: MetaSettings, rows: np.ndarray, ids: np.ndarray, t1: np.ndarray, y: np.ndarray,
+             fit_candidate, predict):
+    """meta_auto fitted on `rows`: each candidate scored by purged K-fold over those rows alone,
+    the choice by choose_candidate, and the chosen one refitted on all of them.
+    fit_candidate(name, params, rows) -> model and predict(model, rows) -> probabilities come from fit_meta."""
+    from hetstack.catalogue import canonical_name
+    from hetstack.cv import purged_kfold
+
+    params = {**auto_cls.default_params, **cfg.params}
+    names = [canonical_name(c) for c in params["candidates"]]
+    if not names or "meta_auto" in names or len(set(names)) < len(names):
+        from hetstack.errors import ConfigError
+
+        raise ConfigError("config: model_params.meta_auto.candidates", f"got {params['candidates']!r}",
+                          "list distinct meta-learners other than meta_auto, simplest first")
+    candidate_params = {n: (cfg.candidate_params or {}).get(n, {}) for n in names}
+
+    def cv_probabilities(name: str) -> np.ndarray:
+        """Each of `rows` predicted by the candidate fitted on the purged other folds of `rows`."""
+        out = np.zeros((int(rows.sum()), 3))
+        for fold in purged_kfold(ids[rows], t1[rows], int(params["n_folds"]), cfg.purge_bars, cfg.embargo_bars):
+            model = fit_candidate(name, candidate_params[name], np.isin(ids, fold.train_ids))
+            out[np.isin(ids[rows], fold.test_ids)] = predict(model, np.isin(ids, fold.test_ids))
+        return out
+
+    choice = choose_candidate({n: cv_probabilities(n) for n in names}, y[rows], block_rows(ids[rows], t1[rows]),
+                              margin_se=float(params["margin_se"]))
+    chosen = fit_candidate(choice["chosen"], candidate_params[choice["chosen"]], rows)
+    return auto_cls.wrap(chosen, choice, params, seed=cfg.seed)
 
 
 def block_rows(ids: np.ndarray, t1: np.ndarray) -> int:
