@@ -59,7 +59,7 @@ from common import REPO, print_table, run_workflow, write_result
 
 sys.path.insert(0, str(REPO / "src"))
 from hetstack import CLASSES as CLASS_LIST
-from hetstack.evaluation import se_blocks
+from hetstack.evaluation import per_sample_scores, se_blocks
 from hetstack.io import read_json
 from hetstack.tables import PROB_COLUMNS, prob_columns
 
@@ -182,15 +182,13 @@ def convert_package_csv(src: Path, dist: str, out: Path) -> dict:
 
 def per_sample(y: np.ndarray, proba: np.ndarray) -> tuple[np.ndarray, np.ndarray, float, float]:
     """(correct 0/1, -log p_true, accuracy, log-loss): the means by sklearn, the per-sample terms for SEs."""
-    predicted = CLASSES[proba.argmax(axis=1)]
-    acc = float(accuracy_score(y, predicted))
+    terms = per_sample_scores(y, proba, np.full(len(CLASSES), 1 / len(CLASSES)))  # the library's, as the report's
+    acc = float(accuracy_score(y, CLASSES[proba.argmax(axis=1)]))
     ll = float(log_loss(y, proba, labels=list(CLASSES)))
-    p_true = proba[np.arange(len(y)), np.searchsorted(CLASSES, y)]
-    # sklearn clips to [eps, 1 - eps] of float64 (and rescales rows, which already sum to 1)
-    losses = -np.log(np.clip(p_true, np.finfo(np.float64).eps, 1.0))
-    if not np.isclose(losses.mean(), ll, rtol=1e-6, atol=1e-9):
+    losses = terms["log_loss"]
+    if not (np.isclose(losses.mean(), ll, rtol=1e-6, atol=1e-9) and np.isclose(terms["accuracy"].mean(), acc)):
         raise AssertionError(f"per-sample log-loss {losses.mean()} != sklearn {ll}")
-    return (predicted == y).astype(float), losses, acc, ll
+    return terms["accuracy"], losses, acc, ll
 
 
 def se_mean(values: np.ndarray) -> float:

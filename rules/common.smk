@@ -132,6 +132,19 @@ def meta_model(wildcards):
     )
 
 
+def trial_names(wildcards):
+    """The run's other meta-learners: trials beside this one in its report's DSR and PBO."""
+    mine = canonical_name(wildcards.meta)
+    return [m for m in METAS if canonical_name(m) != mine]
+
+
+def trial_models(wildcards):
+    return [
+        run_file("models/meta/{name}").format(name=canonical_name(m), **wildcards)
+        for m in trial_names(wildcards)
+    ]
+
+
 def adapter_arrays(wildcards):
     """Array files a base reads: the feature matrix (tabular, sequence) or the multires bars."""
     name = (

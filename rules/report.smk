@@ -2,6 +2,7 @@ rule report:
     input:
         meta_model=meta_model,
         tests=base_tests,
+        trials=trial_models,
         matrix=run_file("meta_matrix.parquet"),
         labels=run_file("labels.parquet"),
         bars=symbol_file("bars.parquet"),
@@ -18,6 +19,9 @@ rule report:
         cost_bps=config["trading"]["cost_bps"],
         digest=CONFIG_DIGEST,
         regime_window=REGIME_WINDOW,
+        statistics=config["statistics"],
+        seed=config["seed"],
+        trial_names=trial_names,
         settings=lambda wc: dict(
             n_folds=config["oof"]["n_folds"],
             oof_mode=OOF_MODE,

@@ -4,6 +4,10 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from hetstack.cv import (
+    check_cpcv,
+    cpcv_groups,
+    cpcv_paths,
+    cpcv_splits,
     Fold,
     chronological_split,
     fold_table,
@@ -332,3 +336,69 @@ def test_blending_fold_holds_out_the_tail_and_purges_before_it():
     assert (t1[np.isin(ids, fold.train_ids)] <= start).all()  # no train label reaches into the hold-out
     assert start - fold.train_ids.max() >= 5  # labels of 5 bars: the last 5 starts overlap and are purged
     assert len(fold.train_ids) + len(fold.purged_ids) + len(fold.test_ids) == len(ids)
+
+
+# --- combinatorial purged CV -----------------------------------------------------------------
+
+
+@pytest.mark.parametrize("n_groups, k", [(3, 1), (4, 2), (5, 2), (6, 2), (6, 3), (8, 4)])
+def test_cpcv_split_and_path_counts(n_groups, k):
+    import math
+
+    ids = np.arange(0, 400, dtype=np.int64)
+    splits = cpcv_splits(ids, ids + 3, n_groups, k, 2, 4)
+    paths = cpcv_paths(n_groups, k)
+    assert len(splits) == math.comb(n_groups, k)
+    assert len(paths) == k * math.comb(n_groups, k) // n_groups == math.comb(n_groups - 1, k - 1)
+    groups = cpcv_groups(len(ids), n_groups)
+    slots = [(s, g) for path in paths for g, s in enumerate(path)]
+    assert len(set(slots)) == len(slots) == len(splits) * k  # every (split, test group) on exactly one path
+    for path in paths:
+        covered = np.concatenate([np.intersect1d(splits[s].test_ids, ids[groups[g]]) for g, s in enumerate(path)])
+        assert covered.tolist() == ids.tolist()  # each period row exactly once, in order
+        for g, s in enumerate(path):
+            assert g in splits[s].test_groups
+
+
+def test_cpcv_hand_case_purges_and_embargoes_at_every_boundary():
+    ids = np.arange(60, dtype=np.int64)
+    splits = cpcv_splits(ids, ids + 2, 6, 2, 3, 4)  # groups of 10; labels span 2 bars
+    split = next(s for s in splits if s.test_groups == (1, 3))
+    assert split.test_ids.tolist() == list(range(10, 20)) + list(range(30, 40))
+    # purged: 3 bars before each test group, and the 2 after it whose labels start before its last label
+    # ends (bar 21, 41); embargoed: the 4 bars after that
+    assert split.purged_ids.tolist() == [7, 8, 9, 20, 21, 27, 28, 29, 40, 41]
+    assert split.embargoed_ids.tolist() == [22, 23, 24, 25, 42, 43, 44, 45]
+    adjacent = next(s for s in splits if s.test_groups == (1, 2))  # one run: no purge between the two groups
+    assert adjacent.purged_ids.tolist() == [7, 8, 9, 30, 31] and adjacent.embargoed_ids.tolist() == [32, 33, 34, 35]
+
+
+@settings(max_examples=150, deadline=None)
+@given(sample_sets(), st.integers(3, 6), st.integers(1, 4))
+def test_cpcv_never_leaks(case, n_groups, k):
+    ids, ends, _, purge, embargo = case
+    k = min(k, n_groups - 1)
+    t0, t1 = as_lookup(ids, ends)
+    try:
+        splits = cpcv_splits(ids, ends, n_groups, k, purge, embargo)
+    except DataError:
+        return
+    groups = cpcv_groups(ids.size, n_groups)
+    for split in splits:
+        assert sorted(np.concatenate([split.train_ids, split.test_ids, split.purged_ids,
+                                      split.embargoed_ids]).tolist()) == ids.tolist()
+        for g in split.test_groups:  # against each test group, wherever it sits
+            assert leak_violations(split.train_ids, t0, t1, ids[groups[g]], purge, embargo) == []
+        removed = np.concatenate([split.purged_ids, split.embargoed_ids])
+        leaks = set()
+        for g in split.test_groups:
+            leaks |= set(leak_violations(removed, t0, t1, ids[groups[g]], purge, embargo))
+        assert len(leaks) == removed.size  # nothing removed without cause
+
+
+def test_cpcv_config_errors():
+    with pytest.raises(ConfigError, match="oof.n_groups"):
+        check_cpcv(2, 1)
+    with pytest.raises(ConfigError, match="oof.k_test_groups"):
+        check_cpcv(6, 5)  # the meta-learners' (k+1)-group splits would train on nothing
+    assert check_cpcv(6, 2) == (6, 2)

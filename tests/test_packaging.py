@@ -27,6 +27,7 @@ CONDA_NAMES = {
     "xgboost-cpu": "py-xgboost",  # conda-forge picks the CPU or CUDA build by itself
     "xgboost": "py-xgboost",
     "matplotlib": "matplotlib-base",  # no Qt/Tk: the plots are written to files
+    "arch": "arch-py",
 }
 
 

@@ -90,3 +90,30 @@ def test_every_plot_is_a_drawn_svg(tmp_path):
                            "log_loss": [1.0, 1.1, 1.05, 1.02]})
     plots.plot_oof_folds(scores, tmp_path / "f.svg", "folds")
     _drawn_svg(tmp_path / "f.svg")
+
+
+def test_score_table_shows_each_interval_the_psr_dsr_and_the_readings(tmp_path):
+    intervals = {"accuracy": [0.41, 0.47], "log_loss": [1.01, 1.09], "skill": [-0.02, 0.04], "sharpe_ratio": [-1.5, 2.5]}
+    perf = {"test_acc": 0.44, "test_log_loss": 1.05, "val_acc": 0.45, "val_log_loss": 1.06, "test_skill": 0.01,
+            "val_skill": 0.01, "oof_skill": 0.01, "in_meta": True, "trading": {"sharpe_ratio": 0.5},
+            "intervals": intervals}
+    report = {"symbol": "SYN", "horizon": 5, "meta_learner": "meta_ridge", "base_models": ["a"],
+              "base_model_performance": {"a": perf},
+              "performance": {"test_accuracy": 0.46, "test_log_loss": 1.04, "val_accuracy": 0.45,
+                              "val_log_loss": 1.05, "test_skill": 0.02, "val_skill": 0.02, "sharpe_ratio": 0.9,
+                              "best_base": "a", "improvement_over_best_base": 0.02,
+                              "log_loss_improvement_over_best_base": 0.01, "intervals": intervals,
+                              "gain_intervals": {"improvement_over_best_base": [-0.01, 0.05],
+                                                 "log_loss_improvement_over_best_base": [-0.003, 0.02]}},
+              "statistics": {"bootstrap": {"confidence": 0.9},
+                             "sharpe": {"a": {"psr": 0.7, "dsr": 0.3}, "meta_ridge": {"psr": 0.8, "dsr": 0.4}},
+                             "readings": {"pbo": "PBO 0.25: reading"}}}
+    table = plots.score_table(report)
+    assert list(table["test_accuracy_ci"]) == ["[0.4100, 0.4700]"] * 2
+    assert list(table["dsr"]) == [0.3, 0.4] and list(table["psr"]) == [0.7, 0.8]
+    lines = plots.statistics_lines(report)
+    assert lines[0] == "accuracy gain over the best base a: +0.0200, 90% interval [-0.0100, +0.0500]"
+    assert lines[-1] == "PBO 0.25: reading"
+    plots.write_score_table_html(table, tmp_path / "t.html", "scores", lines)
+    page = (tmp_path / "t.html").read_text()
+    assert "<th>sharpe_ci</th>" in page and "<td>[-1.5000, 2.5000]</td>" in page and "<li>PBO 0.25: reading</li>" in page

@@ -77,6 +77,29 @@ def test_reports_hold_the_regime_weights_and_the_auto_choice(workdir):
     assert json.loads((run / "meta_ridge_report.json").read_text())["meta_auto_choice"] is None
 
 
+def test_reports_hold_intervals_and_the_trials_statistics(workdir):
+    run = workdir / "results/SYN_h5"
+    report = json.loads((run / "meta_regime_report.json").read_text())
+    perf = report["performance"]
+    for name, scores in [*((b, p) for b, p in report["base_model_performance"].items()), ("meta_regime", None)]:
+        intervals = scores["intervals"] if scores else perf["intervals"]
+        accuracy = scores["test_acc"] if scores else perf["test_accuracy"]
+        sharpe = scores["trading"]["sharpe_ratio"] if scores else perf["sharpe_ratio"]
+        assert intervals["accuracy"][0] <= accuracy <= intervals["accuracy"][1], name
+        assert intervals["sharpe_ratio"][0] <= sharpe <= intervals["sharpe_ratio"][1], name
+        assert report["statistics"]["sharpe"][name]["sharpe_ratio"] == pytest.approx(sharpe, rel=1e-9)
+    low, high = perf["gain_intervals"]["improvement_over_best_base"]
+    assert low <= perf["improvement_over_best_base"] <= high
+    statistics = report["statistics"]
+    # every meta-learner of the run is a trial beside the bases, whichever report is read
+    assert statistics["trials"] == ["lightgbm", "gru", "meta_regime", "meta_ridge", "auto"]
+    assert statistics["pbo"]["n_models"] == 5 and 0 <= statistics["pbo"]["pbo"] <= 1
+    assert statistics["bootstrap"]["block"] == 10  # twice the 5-bar labels
+    assert set(statistics["readings"]) == {"psr", "dsr", "pbo"}
+    page = (run / "plots/meta_regime/scores.html").read_text()
+    assert "PBO" in page and "<th>dsr</th>" in page
+
+
 def test_predict_command_drops_bars_without_history(workdir):
     run = workdir / "results/SYN_h5"
     lookback = json.loads((run / "run_settings.json").read_text())["lookback"]

@@ -6,5 +6,7 @@ with job(snakemake):
     i, o, p, w = snakemake.input, snakemake.output, snakemake.params, snakemake.wildcards
     tests = {base: path for base, path in zip(p.bases, i.tests)}
     run = ReportSettings(symbol=w.symbol, horizon=int(w.horizon), cost_bps=p.cost_bps, config_digest=p.digest,
-                         settings=dict(p.settings), regime_window=p.regime_window)
-    build_report(w.meta, i.meta_model, tests, i.matrix, i.labels, i.bars, o.report, o.predictions, run)
+                         settings=dict(p.settings), regime_window=p.regime_window, statistics=dict(p.statistics),
+                         seed=p.seed)
+    build_report(w.meta, i.meta_model, tests, i.matrix, i.labels, i.bars, o.report, o.predictions, run,
+                 trial_meta_dirs=dict(zip(p.trial_names, i.trials)))

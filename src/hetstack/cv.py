@@ -11,6 +11,7 @@ import math
 import numbers
 import re
 from dataclasses import dataclass
+from itertools import combinations
 
 import numpy as np
 import pandas as pd
@@ -290,3 +291,77 @@ def folds_from_table(df: pd.DataFrame) -> list[Fold]:
             )
         )
     return folds
+
+
+@dataclass
+class CpcvSplit(Fold):
+    test_groups: tuple[int, ...] = ()
+
+
+def check_cpcv(n_groups, k_test_groups) -> tuple[int, int]:
+    """N >= 3 groups and 1 <= k <= N - 2: the meta-learner of a split reads predictions of the
+    (k+1)-group splits, which must leave a group to train on."""
+    if isinstance(n_groups, bool) or not isinstance(n_groups, numbers.Integral) or n_groups < 3:
+        raise ConfigError("config: oof.n_groups", f"must be an integer >= 3, got {n_groups!r}", "set oof.n_groups to e.g. 6")
+    if (isinstance(k_test_groups, bool) or not isinstance(k_test_groups, numbers.Integral)
+            or not 1 <= k_test_groups <= n_groups - 2):
+        raise ConfigError("config: oof.k_test_groups", f"must be an integer in [1, n_groups - 2 = {n_groups - 2}], "
+                          f"got {k_test_groups!r}", "set oof.k_test_groups to e.g. 2")
+    return int(n_groups), int(k_test_groups)
+
+
+def cpcv_groups(n_samples: int, n_groups: int) -> list[np.ndarray]:
+    """Positions of the N contiguous groups the samples are cut into (sizes differ by at most one)."""
+    return np.array_split(np.arange(n_samples), n_groups)
+
+
+def cpcv_splits(sample_ids, t1, n_groups, k_test_groups, purge_bars, embargo_bars) -> list[CpcvSplit]:
+    """Combinatorial purged CV (AFML 12.4): every choice of k of the N groups is tested once, in
+    lexicographic order; the rest train, purged and embargoed around each contiguous run of test groups."""
+    n_groups, k = int(n_groups), int(k_test_groups)
+    if not 1 <= k < n_groups:
+        raise ConfigError("config: oof.k_test_groups", f"must be in [1, {n_groups - 1}], got {k}", "lower it")
+    purge_bars = _check_nonneg_int(purge_bars, "oof.purge_bars")
+    embargo_bars = _check_nonneg_int(embargo_bars, "oof.embargo_bars")
+    ids, ends = _check_samples(sample_ids, t1, "training samples")
+    if ids.size < n_groups:
+        raise DataError("training samples", f"{ids.size} samples for {n_groups} groups", "use more bars or fewer oof.n_groups")
+    groups = cpcv_groups(ids.size, n_groups)
+    splits = []
+    for index, chosen in enumerate(combinations(range(n_groups), k)):
+        test = np.concatenate([groups[g] for g in chosen])
+        test_mask = np.zeros(ids.size, dtype=bool)
+        test_mask[test] = True
+        purged = np.zeros(ids.size, dtype=bool)
+        embargoed = np.zeros(ids.size, dtype=bool)
+        for run in _contiguous_runs(chosen):
+            block = np.concatenate([groups[g] for g in run])
+            _, p, e = purge_and_embargo(ids, ends, ids[block], ends[block], purge_bars, embargo_bars)
+            purged |= np.isin(ids, p)
+            embargoed |= np.isin(ids, e)
+        purged &= ~test_mask
+        embargoed &= ~test_mask & ~purged
+        train = ~test_mask & ~purged & ~embargoed
+        if not train.any():
+            raise DataError("training samples", f"CPCV split {index} (test groups {chosen}) has no training samples "
+                            "left after purge/embargo", "use more bars, or fewer oof.k_test_groups / smaller embargo")
+        splits.append(CpcvSplit(index, ids[train], ids[test], ids[purged], ids[embargoed], tuple(chosen)))
+    return splits
+
+
+def _contiguous_runs(groups: tuple[int, ...]) -> list[tuple[int, ...]]:
+    runs: list[list[int]] = []
+    for g in groups:
+        if runs and runs[-1][-1] == g - 1:
+            runs[-1].append(g)
+        else:
+            runs.append([g])
+    return [tuple(r) for r in runs]
+
+
+def cpcv_paths(n_groups: int, k_test_groups: int) -> list[list[int]]:
+    """The phi = k/N * C(N, k) = C(N-1, k-1) backtest paths: path[j][g] is the split (index into
+    cpcv_splits' order) whose predictions cover group g on path j, the j-th split that tests g."""
+    tested_by = [[s for s, chosen in enumerate(combinations(range(n_groups), k_test_groups)) if g in chosen]
+                 for g in range(n_groups)]
+    return [[tested_by[g][j] for g in range(n_groups)] for j in range(math.comb(n_groups - 1, k_test_groups - 1))]

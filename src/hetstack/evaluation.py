@@ -60,6 +60,20 @@ def classification_metrics(y_true, proba, sample_weight=None, prior=None) -> dic
     return metrics
 
 
+def per_sample_scores(y_true, proba, prior) -> dict[str, np.ndarray]:
+    """Per-sample terms whose means are the accuracy, the log loss and the skill of
+    classification_metrics (log loss clipped as sklearn clips it): what intervals resample."""
+    y_true = np.asarray(y_true).astype(np.int64)
+    proba = np.asarray(proba, dtype=np.float64)
+    classes = np.asarray(CLASSES)
+    column = np.searchsorted(classes, y_true)
+    eps = np.finfo(np.float64).eps
+    loss = -np.log(np.clip(proba[np.arange(y_true.size), column], eps, 1.0))
+    prior_loss = -np.log(np.clip(np.asarray(prior, dtype=np.float64)[column], eps, 1.0))
+    return {"accuracy": (classes[proba.argmax(axis=1)] == y_true).astype(np.float64), "log_loss": loss,
+            "skill": prior_loss - loss}
+
+
 @dataclass
 class Book:
     """Per-bar record of the staggered book over bars first_sample+1 .. last_sample+horizon."""

@@ -41,7 +41,9 @@ def _save(fig, path: str | Path) -> None:
 
 def score_table(report: dict) -> pd.DataFrame:
     """Rows: every base then the meta-learner; test/val accuracy, log-loss and skill (over the class
-    prior), OOF skill of the bases and whether the meta-learner reads them."""
+    prior), OOF skill of the bases and whether the meta-learner reads them; each test score with its
+    block-bootstrap interval, and the test Sharpe's PSR and DSR."""
+    sharpe = (report.get("statistics") or {}).get("sharpe", {})
     rows = []
     for base, perf in report["base_model_performance"].items():
         rows.append({"model": base, "kind": "base", "test_accuracy": perf["test_acc"],
@@ -49,23 +51,55 @@ def score_table(report: dict) -> pd.DataFrame:
                      "val_accuracy": perf["val_acc"], "val_log_loss": perf["val_log_loss"],
                      "val_skill": perf["val_skill"], "oof_skill": perf["oof_skill"],
                      "sharpe_ratio": perf["trading"]["sharpe_ratio"],
+                     **_interval_columns(perf.get("intervals")), **_sharpe_columns(sharpe.get(base)),
                      "meta_input": "yes" if perf["in_meta"] else "no (no OOF skill)"})
     perf = report["performance"]
-    rows.append({"model": report["meta_learner"], "kind": "meta", "test_accuracy": perf["test_accuracy"],
+    meta = report["meta_learner"]
+    rows.append({"model": meta, "kind": "meta", "test_accuracy": perf["test_accuracy"],
                  "test_log_loss": perf["test_log_loss"], "test_skill": perf["test_skill"],
                  "val_accuracy": perf["val_accuracy"], "val_log_loss": perf["val_log_loss"],
                  "val_skill": perf["val_skill"], "oof_skill": float("nan"), "sharpe_ratio": perf["sharpe_ratio"],
+                 **_interval_columns(perf.get("intervals")), **_sharpe_columns(sharpe.get(meta)),
                  "meta_input": ""})
     return pd.DataFrame(rows)
 
 
-def write_score_table_html(table: pd.DataFrame, path: str | Path, title: str) -> None:
+def _interval_columns(intervals: dict | None) -> dict:
+    keys = {"accuracy": "test_accuracy_ci", "log_loss": "test_log_loss_ci", "skill": "test_skill_ci",
+            "sharpe_ratio": "sharpe_ci"}
+    return {column: (f"[{intervals[k][0]:.4f}, {intervals[k][1]:.4f}]" if intervals else "")
+            for k, column in keys.items()}
+
+
+def _sharpe_columns(stats: dict | None) -> dict:
+    return {"psr": stats["psr"] if stats else float("nan"), "dsr": stats["dsr"] if stats else float("nan")}
+
+
+def statistics_lines(report: dict) -> list[str]:
+    """The report's one-line readings (PSR, DSR, PBO, CPCV) and the meta-learner's gain intervals."""
+    statistics = report.get("statistics") or {}
+    perf = report["performance"]
+    lines = list((statistics.get("readings") or {}).values())
+    gains = perf.get("gain_intervals")
+    if gains:
+        level = statistics.get("bootstrap", {}).get("confidence", 0.95)
+        low, high = gains["improvement_over_best_base"]
+        lines.insert(0, f"accuracy gain over the best base {perf['best_base']}: "
+                        f"{perf['improvement_over_best_base']:+.4f}, {level:.0%} interval [{low:+.4f}, {high:+.4f}]")
+        low, high = gains["log_loss_improvement_over_best_base"]
+        lines.insert(1, f"log-loss gain over the best base: {perf['log_loss_improvement_over_best_base']:+.4f}, "
+                        f"{level:.0%} interval [{low:+.4f}, {high:+.4f}]")
+    return lines
+
+
+def write_score_table_html(table: pd.DataFrame, path: str | Path, title: str, notes: list[str] = ()) -> None:
     head = "".join(f"<th>{html.escape(c)}</th>" for c in table.columns)
     body = "".join("<tr>" + "".join(f"<td>{v:.4f}</td>" if isinstance(v, float) else f"<td>{html.escape(str(v))}</td>"
                                     for v in row) + "</tr>" for row in table.itertuples(index=False))
+    listed = "".join(f"<li>{html.escape(line)}</li>" for line in notes)
     text = (f"<!DOCTYPE html><html><head><meta charset='utf-8'><title>{html.escape(title)}</title></head><body>"
             f"<h3>{html.escape(title)}</h3><table border='1' cellpadding='4'><tr>{head}</tr>{body}</table>"
-            "</body></html>")
+            f"{f'<ul>{listed}</ul>' if listed else ''}</body></html>")
     with atomic_path(path) as tmp:
         Path(tmp).write_text(text)
 
@@ -204,7 +238,7 @@ def make_plots(report_path: str, predictions_path: str, base_tests: dict[str, st
     report = read_json(report_path)
     name = f"{report['symbol']} h{report['horizon']} {report['meta_learner']}"
     table = score_table(report)
-    write_score_table_html(table, out["table"], f"{name}: test and validation scores")
+    write_score_table_html(table, out["table"], f"{name}: test and validation scores", statistics_lines(report))
     plot_scores(table, out["scores"], f"{name}: test scores (orange: meta-learner)")
 
     predictions = read_parquet(predictions_path)

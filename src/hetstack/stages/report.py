@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import logging
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 import numpy as np
@@ -25,14 +25,17 @@ class ReportSettings:
     config_digest: str
     settings: dict  # the run's settings, copied into the report as they are
     regime_window: int = 1440  # bars behind the regime features, for a meta that reads them
+    statistics: dict = field(default_factory=lambda: {"bootstrap_reps": 1000, "confidence": 0.95, "pbo_blocks": 16})
+    seed: int = 42  # of the bootstrap resamples
 
 
 def build_report(meta_requested: str, meta_dir: str, base_tests: dict[str, str], matrix_path: str, labels_path: str,
-                 bars_path: str, out_report: str, out_predictions: str, run: ReportSettings) -> dict:
-    """Score the stacked ensemble and each base on the same hold-out rows; write the report JSON."""
+                 bars_path: str, out_report: str, out_predictions: str, run: ReportSettings,
+                 trial_meta_dirs: dict[str, str] | None = None) -> dict:
+    """Score the stacked ensemble and each base on the same hold-out rows; write the report JSON.
+    `trial_meta_dirs`: the run's other meta-learners, compared with this one as trials (DSR, PBO)."""
     from hetstack.evaluation import class_prior, classification_metrics, trading_metrics
-    from hetstack.catalogue import load_model
-    from hetstack.regime import meta_inputs, regime_rows
+    from hetstack.catalogue import get_spec, load_model
 
     meta = load_model(meta_dir)
     base_names = list(base_tests)  # every configured base; the meta may read fewer (dropped_bases)
@@ -41,9 +44,7 @@ def build_report(meta_requested: str, meta_dir: str, base_tests: dict[str, str],
     y_test = samples.column("label", test_ids)
     X_test = np.hstack([frames[b][PROB_COLUMNS].to_numpy(np.float64) for b in base_names])
     bars = read_parquet(bars_path, columns=["timestamp", "close"])
-    regime = regime_rows(bars, test_ids, run.regime_window) if meta.reads_regime else None
-    meta_probabilities = np.hstack([frames[b][PROB_COLUMNS].to_numpy(np.float64) for b in meta.base_names])
-    out = meta.predict(meta_inputs(meta, meta_probabilities, regime))
+    out = _predict_meta(meta, frames, bars, test_ids, run.regime_window)
     matrix = read_parquet(matrix_path)
     prior = class_prior(matrix["label"].to_numpy())  # train labels' shares: no test label in the reference
     validation = read_json(Path(meta_dir) / "validation.json")
@@ -54,22 +55,24 @@ def build_report(meta_requested: str, meta_dir: str, base_tests: dict[str, str],
         return trading_metrics(positions, test_ids, close, stamps, run.horizon, run.cost_bps)
 
     base_perf = _base_performance(base_names, X_test, y_test, matrix, validation, prior, meta.base_names, trading)
-    no_skill = [b for b in base_names if base_perf[b]["oof_skill"] <= 0]
-    for b in no_skill:
-        log.warning("%s: base %s has no OOF skill (%+.4f log loss against the class prior)%s", meta_requested, b,
-                    base_perf[b]["oof_skill"], "" if b in meta.base_names else "; the meta-learner leaves it out")
+    no_skill = _bases_without_skill(meta_requested, base_perf, meta.base_names)
     meta_test = classification_metrics(y_test, out.probabilities, prior=prior)
     meta_trading = trading(out.probabilities)
     best_base = max(base_names, key=lambda b: base_perf[b]["test_acc"])
     best_by_val = max(base_names, key=lambda b: base_perf[b]["val_acc"])
-    from hetstack.catalogue import get_spec
-
-    spec = get_spec(meta_requested)
+    trials = {**{b: X_test[:, 3 * i:3 * i + 3] for i, b in enumerate(base_names)}, meta_requested: out.probabilities,
+              **_trial_probabilities(trial_meta_dirs or {}, frames, bars, test_ids, run.regime_window)}
+    best_by_log_loss = min(base_names, key=lambda b: base_perf[b]["test_log_loss"])
+    statistics = score_statistics(y_test, test_ids, samples.column("t1", test_ids), trials, prior,
+                                  (meta_requested, best_base, best_by_log_loss), close,
+                                  meta_trading["bars_per_year"], run)
+    for name, perf in base_perf.items():
+        perf["intervals"] = statistics["intervals"][name]
     report = {
         "symbol": run.symbol,
         "horizon": run.horizon,
         "meta_learner": meta_requested,
-        "meta_learner_type": spec.name.removeprefix("meta_"),
+        "meta_learner_type": get_spec(meta_requested).name.removeprefix("meta_"),
         "base_models": base_names,
         "base_model_performance": base_perf,
         "bases_without_oof_skill": no_skill,
@@ -80,8 +83,11 @@ def build_report(meta_requested: str, meta_dir: str, base_tests: dict[str, str],
         "meta_learner_weights_method": meta.weights_method,
         "meta_learner_coefficients": meta.coefficients() if hasattr(meta, "coefficients") else None,
         "meta_learner_regime_weights": meta.regime_weights() if hasattr(meta, "regime_weights") else None,
-        "performance": _meta_performance(validation["meta"], meta_test, meta_trading, base_perf, best_base,
-                                         best_by_val),
+        "performance": {**_meta_performance(validation["meta"], meta_test, meta_trading, base_perf, best_base,
+                                            best_by_val),
+                        "intervals": statistics["intervals"][meta_requested],
+                        "gain_intervals": statistics["gain_intervals"]},
+        "statistics": {k: v for k, v in statistics.items() if k not in ("intervals", "gain_intervals")},
         "samples": {
             "n_train": int(len(matrix)), "n_test": int(len(test_ids)),
             "n_meta_fit": validation["n_fit"], "n_meta_val": validation["n_val"],
@@ -103,6 +109,82 @@ def build_report(meta_requested: str, meta_dir: str, base_tests: dict[str, str],
     log.info("%s: test accuracy %.4f (best base %s %.4f), log-loss %.4f", meta_requested, meta_test["accuracy"],
              best_base, base_perf[best_base]["test_acc"], meta_test["log_loss"])
     return report
+
+
+def _bases_without_skill(meta_requested: str, base_perf: dict, meta_bases) -> list[str]:
+    no_skill = [b for b in base_perf if base_perf[b]["oof_skill"] <= 0]
+    for b in no_skill:
+        log.warning("%s: base %s has no OOF skill (%+.4f log loss against the class prior)%s", meta_requested, b,
+                    base_perf[b]["oof_skill"], "" if b in meta_bases else "; the meta-learner leaves it out")
+    return no_skill
+
+
+def _trial_probabilities(meta_dirs: dict[str, str], frames, bars, test_ids, regime_window: int) -> dict:
+    from hetstack.catalogue import load_model
+
+    return {name: _predict_meta(load_model(path), frames, bars, test_ids, regime_window).probabilities
+            for name, path in meta_dirs.items()}
+
+
+def _predict_meta(meta, frames: dict[str, pd.DataFrame], bars: pd.DataFrame, test_ids: np.ndarray, regime_window: int):
+    from hetstack.regime import meta_inputs, regime_rows
+
+    regime = regime_rows(bars, test_ids, regime_window) if meta.reads_regime else None
+    probabilities = np.hstack([frames[b][PROB_COLUMNS].to_numpy(np.float64) for b in meta.base_names])
+    return meta.predict(meta_inputs(meta, probabilities, regime))
+
+
+def score_statistics(y: np.ndarray, test_ids: np.ndarray, t1: np.ndarray, probabilities: dict[str, np.ndarray],
+                     prior: np.ndarray, best: tuple[str, str, str], close: np.ndarray, bars_per_year: float,
+                     run: ReportSettings) -> dict:
+    """Block-bootstrap intervals of every model's test scores and Sharpe, the meta-learner's paired gains,
+    PSR/DSR of each Sharpe and PBO over all the models. `probabilities`: the bases, this meta-learner
+    and the run's other trials; `best`: (this meta, best base by accuracy, best base by log loss)."""
+    from hetstack.evaluation import per_sample_scores, staggered_book
+    from hetstack.stages.meta import block_rows
+    from hetstack.statistics import cscv_pbo, mean_intervals, sharpe_intervals, sharpe_statistics
+
+    meta_name, best_by_accuracy, best_by_log_loss = best
+    cfg = run.statistics
+    reps, confidence, seed = int(cfg["bootstrap_reps"]), float(cfg["confidence"]), int(run.seed)
+    block = block_rows(test_ids, t1)
+    names = list(probabilities)
+    terms = {m: per_sample_scores(y, probabilities[m], prior) for m in names}
+    keys = ("accuracy", "log_loss", "skill")
+    gains = [terms[meta_name]["accuracy"] - terms[best_by_accuracy]["accuracy"],
+             terms[best_by_log_loss]["log_loss"] - terms[meta_name]["log_loss"]]
+    drawn = iter(mean_intervals(np.column_stack([terms[m][k] for m in names for k in keys] + gains),
+                                block, reps, confidence, seed))
+    intervals = {m: {k: next(drawn) for k in keys} for m in names}
+    gain_intervals = {"improvement_over_best_base": next(drawn), "log_loss_improvement_over_best_base": next(drawn)}
+
+    pnl = {m: staggered_book(np.asarray(CLASSES, dtype=np.float64)[p.argmax(axis=1)], test_ids, close,
+                             run.horizon, run.cost_bps).pnl for m, p in probabilities.items()}
+    pnl_matrix = np.column_stack([pnl[m] for m in names])
+    for m, interval in zip(names, sharpe_intervals(pnl_matrix, block, bars_per_year, reps, confidence, seed)):
+        intervals[m]["sharpe_ratio"] = interval
+    sharpe = sharpe_statistics(pnl, bars_per_year)
+    pbo = cscv_pbo(pnl_matrix, int(cfg["pbo_blocks"]), names=names)
+    return {"intervals": intervals, "gain_intervals": gain_intervals, "sharpe": sharpe, "pbo": pbo,
+            "bootstrap": {"method": "circular block bootstrap (arch), percentile intervals", "block": block,
+                          "reps": reps, "confidence": confidence, "seed": seed},
+            "trials": names, "readings": _readings(sharpe, pbo, meta_name)}
+
+
+def _readings(sharpe: dict, pbo: dict, meta_name: str) -> dict:
+    """One line a quant can read for each statistic."""
+    mine = sharpe[meta_name]
+    top = max(sharpe, key=lambda m: sharpe[m]["sharpe_ratio"])
+    return {
+        "psr": f"PSR {mine['psr']:.2f}: the probability that {meta_name}'s true Sharpe is above 0, given "
+               f"{mine['n_bars']} test bars with skewness {mine['skewness']:.2f} and kurtosis {mine['kurtosis']:.1f}",
+        "dsr": f"DSR {sharpe[top]['dsr']:.2f}: the probability that the best test Sharpe ({top}, "
+               f"{sharpe[top]['sharpe_ratio']:.2f}) beats the best of {sharpe[top]['n_trials']} skill-free trials; "
+               "below 0.95 it is within what luck gives the maximum",
+        "pbo": f"PBO {pbo['pbo']:.2f}: in {pbo['pbo']:.0%} of {pbo['n_splits']} CSCV splits of the test bars the "
+               f"in-sample best of {pbo['n_models']} models ranks at or below the median out of sample "
+               "(near 0: choosing by backtest works; 0.5 or more: the choice is luck)",
+    }
 
 
 def compare_meta_learners(report_paths: list[str], out_path: str) -> dict:
