@@ -1,6 +1,7 @@
 # Config access, wildcard constraints and input functions. Nothing here imports a heavy library
 # or reads data: parsing stays fast so that --dry-run plans thousands of jobs quickly.
 import functools
+import math
 
 # Jobs (local, conda or SLURM) find the library the way the Snakefile does, installed or not.
 if os.path.isdir(HETSTACK_SRC):
@@ -42,6 +43,7 @@ wildcard_constraints:
     base="|".join(available("base")),
     meta="|".join(available("meta") + list(aliases("meta"))),
     fold=r"0|[1-9][0-9]*",  # no leading zeros: fold01 would be a second name for fold1
+    split=r"0|[1-9][0-9]*",
 
 
 def all_targets():
@@ -204,6 +206,56 @@ if hcfg.wants_gpu(config["training"].get("device", "cpu")):
 
 ADAPTERS = {kind: dict(config["adapters"][kind]) for kind in ("sequence", "multires")}
 REGIME_WINDOW = config["regime"]["window"]
+
+META_SETTINGS = dict(
+    val_split=config["training"]["val_split"],
+    use_oof_for_val=config["training"]["use_oof_for_val"],
+    n_folds=config["oof"]["n_folds"],
+    purge_bars=config["oof"]["purge_bars"],
+    embargo_bars=config["oof"]["embargo_bars"],
+    use_sample_weights=config["oof"]["use_sample_weights"],
+    drop_unskilled_bases=config["training"].get("drop_unskilled_bases", True),
+    regime_window=REGIME_WINDOW,
+)
+
+# oof.scheme cpcv: the outer C(N, k) splits, then the inner C(N, k+1) ones the meta-learners read.
+CPCV = config["oof"].get("scheme", "kfold") == "cpcv"
+CPCV_SETTINGS = dict(
+    n_groups=config["oof"].get("n_groups", 6),
+    k_test_groups=config["oof"].get("k_test_groups", 2),
+    purge_bars=config["oof"]["purge_bars"],
+    embargo_bars=config["oof"]["embargo_bars"],
+)
+N_CPCV_SPLITS = math.comb(
+    CPCV_SETTINGS["n_groups"], CPCV_SETTINGS["k_test_groups"]
+) + math.comb(CPCV_SETTINGS["n_groups"], CPCV_SETTINGS["k_test_groups"] + 1)
+
+
+def cpcv_shards(wildcards):
+    return expand(
+        run_file("cpcv/{base}/split{split}.parquet"),
+        base=BASES,
+        split=range(N_CPCV_SPLITS),
+        **wildcards,
+    )
+
+
+def cpcv_report_inputs(wildcards):
+    """With oof.scheme cpcv, a report also reads the CPCV paths of the bases and of its meta-learners."""
+    if not CPCV:
+        return {}
+    metas = [wildcards.meta] + trial_names(wildcards)
+    return dict(
+        cpcv_summary=run_file("cpcv/splits.json").format(**wildcards),
+        cpcv_shards=cpcv_shards(wildcards),
+        cpcv_metas=[
+            run_file("cpcv/meta/{name}.parquet").format(
+                name=canonical_name(m), **wildcards
+            )
+            for m in metas
+        ],
+    )
+
 
 # One params entry, not seven: Snakemake processes every entry of every job while planning.
 TRAIN_PARAMS = dict(

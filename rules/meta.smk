@@ -21,15 +21,6 @@ rule fit_meta:
         model_params=model_params,
         candidate_params=candidate_params,
         seed=config["seed"],
-        settings=dict(
-            val_split=config["training"]["val_split"],
-            use_oof_for_val=config["training"]["use_oof_for_val"],
-            n_folds=config["oof"]["n_folds"],
-            purge_bars=config["oof"]["purge_bars"],
-            embargo_bars=config["oof"]["embargo_bars"],
-            use_sample_weights=config["oof"]["use_sample_weights"],
-            drop_unskilled_bases=config["training"].get("drop_unskilled_bases", True),
-            regime_window=REGIME_WINDOW,
-        ),
+        settings=META_SETTINGS,
     script:
         "../workflow_scripts/fit_meta.py"

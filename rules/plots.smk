@@ -15,6 +15,19 @@ rule plot_run:
         matrix=run_file("meta_matrix.parquet"),
         bars=symbol_file("bars.parquet"),
     output:
+        **(
+            dict(
+                cpcv=report(
+                    run_file("plots/{meta}/cpcv.svg"),
+                    caption="../report/cpcv.rst",
+                    category="{symbol} h{horizon}",
+                    subcategory="{meta}",
+                    labels={"plot": "CPCV paths"},
+                )
+            )
+            if CPCV
+            else {}
+        ),
         table=report(
             run_file("plots/{meta}/scores.html"),
             caption="../report/table.rst",

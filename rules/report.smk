@@ -1,5 +1,6 @@
 rule report:
     input:
+        unpack(cpcv_report_inputs),
         meta_model=meta_model,
         tests=base_tests,
         trials=trial_models,
@@ -32,6 +33,12 @@ rule report:
             use_sample_weights=config["oof"]["use_sample_weights"],
             retrain_bases_on_full=config["retrain_bases_on_full"],
             regime_window=REGIME_WINDOW,
+            scheme="cpcv" if CPCV else "kfold",
+            **(
+                {k: CPCV_SETTINGS[k] for k in ("n_groups", "k_test_groups")}
+                if CPCV
+                else {}
+            ),
         ),
     script:
         "../workflow_scripts/report.py"

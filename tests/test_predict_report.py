@@ -98,6 +98,7 @@ def test_reports_hold_intervals_and_the_trials_statistics(workdir):
     assert set(statistics["readings"]) == {"psr", "dsr", "pbo"}
     page = (run / "plots/meta_regime/scores.html").read_text()
     assert "PBO" in page and "<th>dsr</th>" in page
+    assert report["cpcv"] is None and report["settings"]["scheme"] == "kfold"  # CPCV only when asked for
 
 
 def test_predict_command_drops_bars_without_history(workdir):

@@ -1,5 +1,5 @@
 """rule report: the stacked ensemble and each base scored on the same hold-out rows."""
-from hetstack.stages.report import ReportSettings, build_report
+from hetstack.stages.report import CpcvInputs, ReportSettings, build_report
 from hetstack.workflow import job
 
 with job(snakemake):
@@ -8,5 +8,9 @@ with job(snakemake):
     run = ReportSettings(symbol=w.symbol, horizon=int(w.horizon), cost_bps=p.cost_bps, config_digest=p.digest,
                          settings=dict(p.settings), regime_window=p.regime_window, statistics=dict(p.statistics),
                          seed=p.seed)
+    cpcv = None
+    if "cpcv_summary" in i.keys():  # oof.scheme: cpcv
+        shards = {base: [s for s in i.cpcv_shards if f"/cpcv/{base}/" in s] for base in p.bases}
+        cpcv = CpcvInputs(i.cpcv_summary, shards, dict(zip([w.meta, *p.trial_names], i.cpcv_metas)))
     build_report(w.meta, i.meta_model, tests, i.matrix, i.labels, i.bars, o.report, o.predictions, run,
-                 trial_meta_dirs=dict(zip(p.trial_names, i.trials)))
+                 trial_meta_dirs=dict(zip(p.trial_names, i.trials)), cpcv=cpcv)

@@ -133,6 +133,10 @@ def check_oof(config: dict) -> None:
     for key in ("purge_bars", "embargo_bars"):
         if oof[key] < 0:
             raise ConfigError(where(f"oof.{key}"), f"{key}={oof[key]} is negative", "use 0 or more bars")
+    if oof.get("scheme", "kfold") == "cpcv":
+        from hetstack.cv import check_cpcv
+
+        check_cpcv(oof.get("n_groups", 6), oof.get("k_test_groups", 2))
 
 
 def digest(config: dict) -> str:

@@ -4,7 +4,8 @@
 - reliability: calibration diagram (predicted probability vs observed frequency, one-vs-rest);
 - equity: test equity curve and drawdown of the staggered-book trading rule;
 - weights: heatmap of the meta-learner's weight per base and class;
-- oof_folds: OOF accuracy and log-loss of every base per purged fold.
+- oof_folds: OOF accuracy and log-loss of every base per purged fold;
+- cpcv (oof.scheme cpcv): each model's Sharpe and accuracy over the CPCV backtest paths.
 """
 
 from __future__ import annotations
@@ -92,14 +93,21 @@ def statistics_lines(report: dict) -> list[str]:
     return lines
 
 
-def write_score_table_html(table: pd.DataFrame, path: str | Path, title: str, notes: list[str] = ()) -> None:
+def _html_table(table: pd.DataFrame) -> str:
     head = "".join(f"<th>{html.escape(c)}</th>" for c in table.columns)
     body = "".join("<tr>" + "".join(f"<td>{v:.4f}</td>" if isinstance(v, float) else f"<td>{html.escape(str(v))}</td>"
                                     for v in row) + "</tr>" for row in table.itertuples(index=False))
+    return f"<table border='1' cellpadding='4'><tr>{head}</tr>{body}</table>"
+
+
+def write_score_table_html(table: pd.DataFrame, path: str | Path, title: str, notes: list[str] = (),
+                           extra: tuple[str, pd.DataFrame] | None = None) -> None:
+    """The score table, the readings below it, and an optional titled second table (CPCV paths)."""
     listed = "".join(f"<li>{html.escape(line)}</li>" for line in notes)
+    second = f"<h4>{html.escape(extra[0])}</h4>{_html_table(extra[1])}" if extra else ""
     text = (f"<!DOCTYPE html><html><head><meta charset='utf-8'><title>{html.escape(title)}</title></head><body>"
-            f"<h3>{html.escape(title)}</h3><table border='1' cellpadding='4'><tr>{head}</tr>{body}</table>"
-            f"{f'<ul>{listed}</ul>' if listed else ''}</body></html>")
+            f"<h3>{html.escape(title)}</h3>{_html_table(table)}"
+            f"{f'<ul>{listed}</ul>' if listed else ''}{second}</body></html>")
     with atomic_path(path) as tmp:
         Path(tmp).write_text(text)
 
@@ -232,13 +240,44 @@ def plot_oof_folds(scores: pd.DataFrame, path: str | Path, title: str) -> None:
     _save(fig, path)
 
 
+def cpcv_table(report: dict) -> pd.DataFrame:
+    """One row per model: each path score as mean +/- std [min, max] over the CPCV paths."""
+    rows = []
+    for model, scores in report["cpcv"]["summary"].items():
+        rows.append({"model": model, **{metric: f"{v['mean']:.4f} ± {v['std']:.4f} [{v['min']:.4f}, {v['max']:.4f}]"
+                                        for metric, v in scores.items()}})
+    return pd.DataFrame(rows)
+
+
+def plot_cpcv(report: dict, path: str | Path, title: str) -> None:
+    """The distribution over the CPCV backtest paths of each model's Sharpe ratio and accuracy."""
+    plt = _pyplot()
+    paths = report["cpcv"]["paths"]
+    models = list(paths)
+    fig, axes = plt.subplots(1, 2, figsize=(9, 3.4))
+    for ax, metric, label in ((axes[0], "sharpe_ratio", "Sharpe ratio"), (axes[1], "accuracy", "accuracy")):
+        values = [[p[metric] for p in paths[m]] for m in models]
+        ax.boxplot(values, showmeans=True)
+        for i, v in enumerate(values, start=1):
+            ax.scatter(np.full(len(v), i), v, s=10, color="tab:orange", zorder=3)
+        ax.set_xticks(range(1, len(models) + 1), models, rotation=30)
+        ax.set_title(f"{label} over {len(values[0])} paths")
+    axes[0].axhline(0.0, color="grey", lw=0.8, ls="--")
+    fig.suptitle(title, y=1.04)
+    _save(fig, path)
+
+
 def make_plots(report_path: str, predictions_path: str, base_tests: dict[str, str], matrix_path: str,
                bars_path: str, out: dict[str, str], *, cost_bps: float) -> None:
     """Every picture of one run; `out` maps each of PLOTS (and 'table') to its output path."""
     report = read_json(report_path)
     name = f"{report['symbol']} h{report['horizon']} {report['meta_learner']}"
     table = score_table(report)
-    write_score_table_html(table, out["table"], f"{name}: test and validation scores", statistics_lines(report))
+    extra = None
+    if report.get("cpcv"):
+        extra = (f"CPCV backtest paths of the train period: {report['cpcv']['reading']}", cpcv_table(report))
+        plot_cpcv(report, out["cpcv"], f"{name}: CPCV paths ({report['cpcv']['n_paths']})")
+    write_score_table_html(table, out["table"], f"{name}: test and validation scores", statistics_lines(report), extra)
     plot_scores(table, out["scores"], f"{name}: test scores (orange: meta-learner)")
 
     predictions = read_parquet(predictions_path)

@@ -41,74 +41,83 @@ class MetaSettings:
     candidate_params: dict | None = None  # meta_auto: each candidate's model_params
 
 
+class MetaFitter:
+    """Fits one meta-learner on chosen rows of an OOF matrix and predicts others: the rules shared by
+    fit_meta and the CPCV meta-learners. With `drop_unskilled_bases`, a base without OOF skill on the
+    fit rows is left out of the inputs; meta_auto picks its candidate per fit (fit_auto)."""
+
+    def __init__(self, meta: str, matrix, base_names: list[str], settings: MetaSettings, regime=None):
+        from hetstack.catalogue import get_spec
+
+        self.spec, self.cfg, self.base_names, self.regime = get_spec(meta), settings, list(base_names), regime
+        self.X = matrix[[c for b in base_names for c in prob_columns(b)]].to_numpy(np.float64)
+        self.y = matrix["label"].to_numpy()
+        self.w = matrix["weight"].to_numpy() if settings.use_sample_weights else np.ones(len(matrix))
+        self.ids, self.t1 = matrix["sample_id"].to_numpy(np.int64), matrix["t1"].to_numpy(np.int64)
+
+    def inputs(self, model, rows: np.ndarray) -> np.ndarray:
+        from hetstack.regime import meta_inputs
+
+        columns = [3 * self.base_names.index(b) + k for b in model.base_names for k in range(3)]
+        return meta_inputs(model, self.X[rows][:, columns], None if self.regime is None else self.regime[rows])
+
+    def fit_candidate(self, name: str, params: dict, rows: np.ndarray):
+        """Meta `name` fitted on `rows` alone. One that early-stops or calibrates gets a purged slice
+        carved from those rows, so no row a validation score is measured on is fitted on."""
+        from hetstack.catalogue import get_spec
+        from hetstack.cv import inner_validation_split
+
+        cfg, X, y, w, ids = self.cfg, self.X, self.y, self.w, self.ids
+        bases = skilled_bases(X[rows], y[rows], self.base_names)[0] if cfg.drop_unskilled_bases else self.base_names
+        model = get_spec(name).cls(params, seed=cfg.seed, threads=cfg.threads, base_names=list(bases))
+        if model.fits_on_holdout:
+            fit_ids, hold_ids = inner_validation_split(ids[rows], self.t1[rows], cfg.val_split, cfg.purge_bars,
+                                                       cfg.embargo_bars)
+            fit, hold = np.isin(ids, fit_ids), np.isin(ids, hold_ids)
+            model.fit(self.inputs(model, fit), y[fit], self.inputs(model, hold), y[hold],
+                      sample_weights=fit_weights(w[fit]))
+        else:
+            model.fit(self.inputs(model, rows), y[rows], sample_weights=fit_weights(w[rows]))
+        return model
+
+    def predict(self, model, rows: np.ndarray) -> np.ndarray:
+        return model.predict(self.inputs(model, rows)).probabilities
+
+    def fit(self, rows: np.ndarray):
+        if self.spec.name == "meta_auto":
+            return fit_auto(self.spec.cls, self.cfg, rows, self.ids, self.t1, self.y, self.fit_candidate, self.predict)
+        return self.fit_candidate(self.spec.name, self.cfg.params, rows)
+
+
 def fit_meta(meta: str, matrix_path: str, base_names: list[str], out_dir: str, settings: MetaSettings,
              bars_path: str | None = None) -> None:
-    """Fit a meta-learner on the OOF matrix; validate it on a purged tail slice (or by purged K-fold).
-
-    With `drop_unskilled_bases`, a base without OOF skill on the meta's own training rows is left
-    out of its inputs: it can only add noise. Chosen per fit, so no validation row takes part.
-    meta_auto picks its candidate per fit too, by purged K-fold over that fit's rows (choose_candidate)."""
+    """Fit a meta-learner on the OOF matrix; validate it on a purged tail slice (or by purged K-fold)."""
     from hetstack.cv import inner_validation_split, purged_kfold
     from hetstack.catalogue import get_spec
 
     cfg = settings
-    val_split, n_folds = cfg.val_split, cfg.n_folds
-    purge_bars, embargo_bars = cfg.purge_bars, cfg.embargo_bars
     matrix = read_parquet(matrix_path)
-    spec = get_spec(meta)
-    columns = [c for b in base_names for c in prob_columns(b)]
-    X = matrix[columns].to_numpy(np.float64)
-    y = matrix["label"].to_numpy()
-    w = matrix["weight"].to_numpy() if cfg.use_sample_weights else np.ones(len(matrix))
     ids, t1 = matrix["sample_id"].to_numpy(np.int64), matrix["t1"].to_numpy(np.int64)
-    regime = sample_regime(meta, bars_path, ids, cfg.regime_window) if spec.cls.reads_regime else None
-
-    def inputs(bases: list[str]) -> list[int]:
-        return [3 * base_names.index(b) + k for b in bases for k in range(3)]
-
-    def meta_x(model, rows) -> np.ndarray:
-        from hetstack.regime import meta_inputs
-
-        return meta_inputs(model, X[rows][:, inputs(model.base_names)], None if regime is None else regime[rows])
-
-    def fit_candidate(name: str, params: dict, rows: np.ndarray):
-        """Meta `name` fitted on `rows` alone. One that early-stops or calibrates gets a purged slice
-        carved from those rows, so no row a validation score is measured on is fitted on."""
-        bases = skilled_bases(X[rows], y[rows], base_names)[0] if cfg.drop_unskilled_bases else list(base_names)
-        model = get_spec(name).cls(params, seed=cfg.seed, threads=cfg.threads, base_names=bases)
-        if model.fits_on_holdout:
-            fit_ids, hold_ids = inner_validation_split(ids[rows], t1[rows], val_split, purge_bars, embargo_bars)
-            fit, hold = np.isin(ids, fit_ids), np.isin(ids, hold_ids)
-            model.fit(meta_x(model, fit), y[fit], meta_x(model, hold), y[hold], sample_weights=fit_weights(w[fit]))
-        else:
-            model.fit(meta_x(model, rows), y[rows], sample_weights=fit_weights(w[rows]))
-        return model
-
-    def predict(model, rows: np.ndarray) -> np.ndarray:
-        return model.predict(meta_x(model, rows)).probabilities
-
-    def fit_on(rows: np.ndarray):
-        if spec.name == "meta_auto":
-            return fit_auto(spec.cls, cfg, rows, ids, t1, y, fit_candidate, predict)
-        return fit_candidate(spec.name, cfg.params, rows)
-
+    regime = sample_regime(meta, bars_path, ids, cfg.regime_window) if get_spec(meta).cls.reads_regime else None
+    fitter = MetaFitter(meta, matrix, base_names, cfg, regime)
     if cfg.use_oof_for_val:
         # every OOF row validates once, predicted by a meta fitted on the purged rest
         val_mask = np.ones(len(ids), dtype=bool)
         val_proba = np.zeros((len(ids), 3))
-        for fold in purged_kfold(ids, t1, n_folds, purge_bars, embargo_bars):
+        for fold in purged_kfold(ids, t1, cfg.n_folds, cfg.purge_bars, cfg.embargo_bars):
             te = np.isin(ids, fold.test_ids)
-            val_proba[te] = predict(fit_on(np.isin(ids, fold.train_ids)), te)
-        model = fit_on(val_mask)
+            val_proba[te] = fitter.predict(fitter.fit(np.isin(ids, fold.train_ids)), te)
+        model = fitter.fit(val_mask)
         fit_mask = val_mask
-        mode = f"purged {n_folds}-fold cross-validation over all OOF rows; final fit on all rows"
+        mode = f"purged {cfg.n_folds}-fold cross-validation over all OOF rows; final fit on all rows"
     else:
-        fit_ids, val_ids = inner_validation_split(ids, t1, val_split, purge_bars, embargo_bars)
+        fit_ids, val_ids = inner_validation_split(ids, t1, cfg.val_split, cfg.purge_bars, cfg.embargo_bars)
         fit_mask, val_mask = np.isin(ids, fit_ids), np.isin(ids, val_ids)
-        model = fit_on(fit_mask)
-        val_proba = predict(model, val_mask)
-        mode = f"fit on the first {1 - val_split:.0%} of OOF rows, validated on the purged last {val_split:.0%}"
-    validation = validation_record(mode, X, y, ids, fit_mask, val_mask, val_proba, base_names, model.base_names)
+        model = fitter.fit(fit_mask)
+        val_proba = fitter.predict(model, val_mask)
+        mode = f"fit on the first {1 - cfg.val_split:.0%} of OOF rows, validated on the purged last {cfg.val_split:.0%}"
+    validation = validation_record(mode, fitter.X, fitter.y, ids, fit_mask, val_mask, val_proba, base_names,
+                                   model.base_names)
     save_meta(meta, model, validation, out_dir)
 
 

@@ -12,6 +12,7 @@ import pandas as pd
 from hetstack import CLASSES
 from hetstack.io import read_json, read_parquet, write_json, write_parquet
 from hetstack.tables import PROB_COLUMNS, SampleTable, prob_columns
+from hetstack.stages.cpcv import cpcv_report
 from hetstack.stages.oof import prediction_frame
 
 log = logging.getLogger("hetstack")
@@ -29,11 +30,19 @@ class ReportSettings:
     seed: int = 42  # of the bootstrap resamples
 
 
+@dataclass(frozen=True)
+class CpcvInputs:
+    summary: str  # cpcv/splits.json
+    base_shards: dict[str, list[str]]  # per base, its split shards
+    meta_predictions: dict[str, str]  # per meta-learner (this one first), its path predictions
+
+
 def build_report(meta_requested: str, meta_dir: str, base_tests: dict[str, str], matrix_path: str, labels_path: str,
                  bars_path: str, out_report: str, out_predictions: str, run: ReportSettings,
-                 trial_meta_dirs: dict[str, str] | None = None) -> dict:
+                 trial_meta_dirs: dict[str, str] | None = None, cpcv: CpcvInputs | None = None) -> dict:
     """Score the stacked ensemble and each base on the same hold-out rows; write the report JSON.
-    `trial_meta_dirs`: the run's other meta-learners, compared with this one as trials (DSR, PBO)."""
+    `trial_meta_dirs`: the run's other meta-learners, compared with this one as trials (DSR, PBO);
+    `cpcv`: the CPCV paths of the train period to summarize (oof.scheme: cpcv)."""
     from hetstack.evaluation import class_prior, classification_metrics, trading_metrics
     from hetstack.catalogue import get_spec, load_model
 
@@ -88,13 +97,9 @@ def build_report(meta_requested: str, meta_dir: str, base_tests: dict[str, str],
                         "intervals": statistics["intervals"][meta_requested],
                         "gain_intervals": statistics["gain_intervals"]},
         "statistics": {k: v for k, v in statistics.items() if k not in ("intervals", "gain_intervals")},
-        "samples": {
-            "n_train": int(len(matrix)), "n_test": int(len(test_ids)),
-            "n_meta_fit": validation["n_fit"], "n_meta_val": validation["n_val"],
-            "test_sample_range": [int(test_ids[0]), int(test_ids[-1])],
-            "test_period": [str(samples.column("timestamp", test_ids[:1])[0]),
-                            str(samples.column("timestamp", test_ids[-1:])[0])],
-        },
+        "cpcv": None if cpcv is None else cpcv_report(cpcv.summary, cpcv.base_shards, cpcv.meta_predictions,
+                                                      labels_path, bars_path, run.horizon, run.cost_bps, prior),
+        "samples": _sample_counts(matrix, test_ids, validation, samples),
         "validation_mode": validation["mode"],
         # meta_auto: every candidate's purged K-fold scores over the meta's fit rows, and the one chosen
         "meta_auto_choice": validation.get("auto_choice"),
@@ -109,6 +114,16 @@ def build_report(meta_requested: str, meta_dir: str, base_tests: dict[str, str],
     log.info("%s: test accuracy %.4f (best base %s %.4f), log-loss %.4f", meta_requested, meta_test["accuracy"],
              best_base, base_perf[best_base]["test_acc"], meta_test["log_loss"])
     return report
+
+
+def _sample_counts(matrix: pd.DataFrame, test_ids: np.ndarray, validation: dict, samples: SampleTable) -> dict:
+    return {
+        "n_train": int(len(matrix)), "n_test": int(len(test_ids)),
+        "n_meta_fit": validation["n_fit"], "n_meta_val": validation["n_val"],
+        "test_sample_range": [int(test_ids[0]), int(test_ids[-1])],
+        "test_period": [str(samples.column("timestamp", test_ids[:1])[0]),
+                        str(samples.column("timestamp", test_ids[-1:])[0])],
+    }
 
 
 def _bases_without_skill(meta_requested: str, base_perf: dict, meta_bases) -> list[str]:
