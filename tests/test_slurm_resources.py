@@ -31,7 +31,7 @@ def test_slurm_runtime_grows_with_the_attempt():
     slurm = profile("slurm")
     assert int(slurm["retries"]) >= 1
     per_rule = parse_set_resources(slurm["set-resources"])
-    for rule, minutes in {"oof_fold": 120, "retrain_base": 240, "fit_meta": 60}.items():
+    for rule, minutes in {"oof_fold": 120, "retrain_base": 240, "fit_meta": 60, "cpcv_fold": 120, "cpcv_meta": 60}.items():
         assert runtimes(per_rule[rule]["runtime"], rule) == [minutes, 2 * minutes, 3 * minutes], rule
     default = Resources.parse(slurm["default-resources"], allow_expressions=True)
     assert runtimes(default["runtime"], "bars") == [30, 60, 90]
@@ -67,7 +67,8 @@ def test_plot_run_is_not_a_cluster_job(tmp_path):
                              str(tmp_path / "tiny.yaml")], capture_output=True, text=True, timeout=300)
     assert result.returncode == 0, result.stderr[-3000:]
     local = set(json.loads(result.stdout.splitlines()[-1]))
-    assert {"plot_run", "plots", "merge_oof", "report", "meta_comparison", "run_settings"} <= local and not {"oof_fold", "fit_meta", "bars"} & local
+    assert {"plot_run", "plots", "merge_oof", "report", "meta_comparison", "run_settings", "cpcv_splits"} <= local
+    assert not {"oof_fold", "fit_meta", "bars", "cpcv_fold", "cpcv_meta"} & local
 
 
 @pytest.mark.parametrize("device, environ, nvidia, expected", [

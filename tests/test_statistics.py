@@ -152,3 +152,23 @@ def test_bad_arguments_are_named():
         mean_intervals(np.zeros(100), 10, reps=10)
     with pytest.raises(DataError, match="finite"):
         mean_intervals(np.array([1.0, np.nan, 2.0]), 1)
+
+
+def test_report_statistics_count_a_model_trading_as_another_once():
+    from hetstack.stages.report import ReportSettings, score_statistics
+
+    rng = np.random.default_rng(9)
+    n = 3000
+    close = 100 * np.exp(np.cumsum(rng.normal(0, 1e-3, n + 50)))
+    ids = np.arange(20, 20 + n)
+    y = rng.choice([-1, 0, 1], n)
+    good = np.eye(3)[np.where(rng.random(n) < 0.6, y + 1, rng.integers(0, 3, n))] * 0.6 + 0.4 / 3
+    noise = rng.dirichlet([1, 1, 1], n)
+    run = ReportSettings(symbol="SYN", horizon=5, cost_bps=0.0, config_digest="", settings={})
+    out = score_statistics(y, ids, ids + 5, {"a": good, "b": noise, "meta": good.copy()}, np.full(3, 1 / 3),
+                           ("meta", "a", "a"), close, 252 * 390, run)
+    assert out["trials"] == ["a", "b"] and out["pbo"]["n_models"] == 2
+    assert out["sharpe"]["meta"]["same_trades_as"] == "a" and out["sharpe"]["a"]["n_trials"] == 2
+    assert out["gain_intervals"]["improvement_over_best_base"] == [0.0, 0.0]  # the same predictions
+    low, high = out["intervals"]["a"]["accuracy"]
+    assert low < float(np.mean(good.argmax(axis=1) - 1 == y)) < high

@@ -173,17 +173,23 @@ def score_statistics(y: np.ndarray, test_ids: np.ndarray, t1: np.ndarray, probab
     intervals = {m: {k: next(drawn) for k in keys} for m in names}
     gain_intervals = {"improvement_over_best_base": next(drawn), "log_loss_improvement_over_best_base": next(drawn)}
 
-    pnl = {m: staggered_book(np.asarray(CLASSES, dtype=np.float64)[p.argmax(axis=1)], test_ids, close,
-                             run.horizon, run.cost_bps).pnl for m, p in probabilities.items()}
-    pnl_matrix = np.column_stack([pnl[m] for m in names])
-    for m, interval in zip(names, sharpe_intervals(pnl_matrix, block, bars_per_year, reps, confidence, seed)):
+    positions = {m: np.asarray(CLASSES, dtype=np.float64)[p.argmax(axis=1)] for m, p in probabilities.items()}
+    pnl = {m: staggered_book(positions[m], test_ids, close, run.horizon, run.cost_bps).pnl for m in names}
+    for m, interval in zip(names, sharpe_intervals(np.column_stack([pnl[m] for m in names]), block, bars_per_year,
+                                                   reps, confidence, seed)):
         intervals[m]["sharpe_ratio"] = interval
-    sharpe = sharpe_statistics(pnl, bars_per_year)
-    pbo = cscv_pbo(pnl_matrix, int(cfg["pbo_blocks"]), names=names)
+    # A model trading exactly as an earlier one (auto choosing a base) is the same trial, counted once.
+    first_with = {}
+    same_as = {m: first_with.setdefault(positions[m].tobytes(), m) for m in names}
+    trials = [m for m in names if same_as[m] == m]
+    sharpe = sharpe_statistics({m: pnl[m] for m in trials}, bars_per_year)
+    sharpe.update({m: {**sharpe[same_as[m]], "same_trades_as": same_as[m]} for m in names if same_as[m] != m})
+    pbo = (cscv_pbo(np.column_stack([pnl[m] for m in trials]), int(cfg["pbo_blocks"]), names=trials)
+           if len(trials) > 1 else None)
     return {"intervals": intervals, "gain_intervals": gain_intervals, "sharpe": sharpe, "pbo": pbo,
             "bootstrap": {"method": "circular block bootstrap (arch), percentile intervals", "block": block,
                           "reps": reps, "confidence": confidence, "seed": seed},
-            "trials": names, "readings": _readings(sharpe, pbo, meta_name)}
+            "trials": trials, "readings": _readings(sharpe, pbo, meta_name)}
 
 
 def _readings(sharpe: dict, pbo: dict, meta_name: str) -> dict:
@@ -196,7 +202,8 @@ def _readings(sharpe: dict, pbo: dict, meta_name: str) -> dict:
         "dsr": f"DSR {sharpe[top]['dsr']:.2f}: the probability that the best test Sharpe ({top}, "
                f"{sharpe[top]['sharpe_ratio']:.2f}) beats the best of {sharpe[top]['n_trials']} skill-free trials; "
                "below 0.95 it is within what luck gives the maximum",
-        "pbo": f"PBO {pbo['pbo']:.2f}: in {pbo['pbo']:.0%} of {pbo['n_splits']} CSCV splits of the test bars the "
+        "pbo": "PBO: one distinct trial, nothing to choose among" if pbo is None else
+               f"PBO {pbo['pbo']:.2f}: in {pbo['pbo']:.0%} of {pbo['n_splits']} CSCV splits of the test bars the "
                f"in-sample best of {pbo['n_models']} models ranks at or below the median out of sample "
                "(near 0: choosing by backtest works; 0.5 or more: the choice is luck)",
     }
@@ -214,6 +221,8 @@ def compare_meta_learners(report_paths: list[str], out_path: str) -> dict:
             "improvement_over_best_base": perf["improvement_over_best_base"],
             "log_loss_improvement_over_best_base": perf["log_loss_improvement_over_best_base"],
             "sharpe_ratio": perf["sharpe_ratio"], "max_drawdown": perf["max_drawdown"],
+            "gain_intervals": perf.get("gain_intervals"),
+            "psr": report["statistics"]["sharpe"][report["meta_learner"]]["psr"],
             "weights_method": report["meta_learner_weights_method"],
         }
     first = read_json(report_paths[0])
