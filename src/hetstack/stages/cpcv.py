@@ -64,15 +64,9 @@ def write_cpcv_splits(labels_path: str, out_table: str, out_summary: str, settin
 def run_cpcv_split(base: str, split: int, arrays: dict[str, str], labels_path: str, splits_path: str, out: str,
                    settings) -> None:
     """One CPCV job: the base fitted on the split's purged train rows predicts its test groups."""
-    from hetstack.stages.oof import fit_base, prediction_frame
+    from hetstack.stages.oof import fit_fold, prediction_frame
 
-    samples = SampleTable.read(labels_path)
-    splits = load_folds(splits_path)
-    if not 0 <= split < len(splits):
-        raise ValueError(f"split {split} out of range: {splits_path} has {len(splits)} splits")
-    this = splits[split]
-    model, adapter = fit_base(base, arrays, samples, this.train_ids, settings)
-    probabilities = model.predict(adapter.rows(this.test_ids)).probabilities
+    samples, this, _, _, probabilities = fit_fold(base, split, arrays, labels_path, splits_path, settings)
     write_parquet(out, prediction_frame(samples, this.test_ids, probabilities, split))
 
 

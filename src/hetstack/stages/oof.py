@@ -73,16 +73,23 @@ def prediction_frame(samples: SampleTable, sample_ids: np.ndarray, probabilities
     return frame
 
 
-def run_fold(base: str, fold: int, arrays: dict[str, str], labels_path: str, folds_path: str,
-             out_oof: str, out_test: str, settings: TrainSettings) -> None:
-    """One OOF job: fit on the fold's purged train part, predict its test fold (and the hold-out)."""
+def fit_fold(base: str, fold: int, arrays: dict[str, str], labels_path: str, folds_path: str,
+             settings: TrainSettings):
+    """The base fitted on fold `fold` of a role table (folds.parquet, cpcv/splits.parquet):
+    (samples, fold, model, adapter, the fold's test-row probabilities)."""
     samples = SampleTable.read(labels_path)
     folds = load_folds(folds_path)
     if not 0 <= fold < len(folds):
         raise ValueError(f"fold {fold} out of range: {folds_path} has {len(folds)} folds")
     this = folds[fold]
     model, adapter = fit_base(base, arrays, samples, this.train_ids, settings)
-    oof = model.predict(adapter.rows(this.test_ids)).probabilities
+    return samples, this, model, adapter, model.predict(adapter.rows(this.test_ids)).probabilities
+
+
+def run_fold(base: str, fold: int, arrays: dict[str, str], labels_path: str, folds_path: str,
+             out_oof: str, out_test: str, settings: TrainSettings) -> None:
+    """One OOF job: fit on the fold's purged train part, predict its test fold (and the hold-out)."""
+    samples, this, model, adapter, oof = fit_fold(base, fold, arrays, labels_path, folds_path, settings)
     write_parquet(out_oof, prediction_frame(samples, this.test_ids, oof, fold))
     test_ids = samples.ids_of("test")
     write_parquet(out_test, prediction_frame(samples, test_ids, model.predict(adapter.rows(test_ids)).probabilities))
