@@ -51,6 +51,7 @@ rule all:
         expand("results/{{symbol}}_h{{horizon}}/oof/{{base}}/fold{{fold}}.parquet", symbol=SYMBOLS, horizon=HORIZONS, base=BASES, fold=range(N_FOLDS)),
         expand("results/{{symbol}}_h{{horizon}}/test/{{base}}.parquet", symbol=SYMBOLS, horizon=HORIZONS, base=BASES),
         expand("results/{{symbol}}_h{{horizon}}/run_settings.json", symbol=SYMBOLS, horizon=HORIZONS),
+        expand("results/{{symbol}}_h{{horizon}}/manifest.json", symbol=SYMBOLS, horizon=HORIZONS),
 
 rule bars:
     output: "results/{{symbol}}/bars.parquet"
@@ -98,6 +99,11 @@ rule retrain_base:
 rule run_settings:
     input: "results/{{symbol}}/features.json", "results/{{symbol}}_h{{horizon}}/splits.json"
     output: "results/{{symbol}}_h{{horizon}}/run_settings.json"
+    shell: "touch {{output}}"
+
+rule manifest:
+    input: "results/{{symbol}}_h{{horizon}}/{meta}_report.json", "results/{{symbol}}_h{{horizon}}/run_settings.json"
+    output: "results/{{symbol}}_h{{horizon}}/manifest.json"
     shell: "touch {{output}}"
 
 rule report:

@@ -61,6 +61,12 @@ def all_targets():
         )
         + expand(run_file("test/{base}.parquet"), base=BASES, **runs)
         + expand(run_file("run_settings.json"), **runs)
+        + expand(run_file("manifest.json"), **runs)
+        + (
+            expand(run_file("tracking/{meta}_mlflow.json"), meta=METAS, **runs)
+            if MLFLOW_URI
+            else []
+        )
     )
 
 
@@ -218,6 +224,18 @@ META_SETTINGS = dict(
     regime_window=REGIME_WINDOW,
 )
 
+MLFLOW_URI = (config.get("tracking") or {}).get("mlflow_uri")
+MLFLOW_EXPERIMENT = (config.get("tracking") or {}).get("experiment", "hetstack")
+# Files of rule plot_run, logged as MLflow artifacts.
+PLOT_FILES = [
+    "scores.html",
+    "scores.svg",
+    "reliability.svg",
+    "equity.svg",
+    "weights.svg",
+    "oof_folds.svg",
+]
+
 # oof.scheme cpcv: the outer C(N, k) splits, then the inner C(N, k+1) ones the meta-learners read.
 CPCV = config["oof"].get("scheme", "kfold") == "cpcv"
 CPCV_SETTINGS = dict(
@@ -226,6 +244,8 @@ CPCV_SETTINGS = dict(
     purge_bars=config["oof"]["purge_bars"],
     embargo_bars=config["oof"]["embargo_bars"],
 )
+if CPCV:
+    PLOT_FILES.append("cpcv.svg")
 N_CPCV_SPLITS = math.comb(
     CPCV_SETTINGS["n_groups"], CPCV_SETTINGS["k_test_groups"]
 ) + math.comb(CPCV_SETTINGS["n_groups"], CPCV_SETTINGS["k_test_groups"] + 1)

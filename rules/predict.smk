@@ -21,3 +21,26 @@ rule run_settings:
         digest=CONFIG_DIGEST,
     script:
         "../workflow_scripts/run_settings.py"
+
+
+# What produced the run: config, versions, commit, input hashes, machine, job times, scores.
+rule manifest:
+    input:
+        reports=lambda wc: expand(run_file("{meta}_report.json"), meta=METAS, **wc),
+        settings=run_file("run_settings.json"),
+        bars=symbol_file("bars.parquet"),
+        data=bars_input,
+    output:
+        manifest=run_file("manifest.json"),
+    log:
+        "logs/manifest/{symbol}_h{horizon}.log",
+    localrule: True
+    conda:
+        "../envs/hetstack.yaml"
+    params:
+        metas=METAS,
+        config=config,
+        digest=CONFIG_DIGEST,
+        workflow_dir=HETSTACK_DIR,
+    script:
+        "../workflow_scripts/manifest.py"

@@ -60,3 +60,23 @@ rule meta_comparison:
         "../envs/hetstack.yaml"
     script:
         "../workflow_scripts/meta_comparison.py"
+
+
+# tracking.mlflow_uri set: each report logged to MLflow with its plots (the `mlflow` extra).
+rule track_mlflow:
+    input:
+        report=run_file("{meta}_report.json"),
+        manifest=run_file("manifest.json"),
+        plots=lambda wc: expand(run_file("plots/{meta}/{name}"), name=PLOT_FILES, **wc),
+    output:
+        record=run_file("tracking/{meta}_mlflow.json"),
+    log:
+        "logs/track_mlflow/{symbol}_h{horizon}/{meta}.log",
+    localrule: True
+    conda:
+        "../envs/hetstack.yaml"
+    params:
+        uri=MLFLOW_URI,
+        experiment=MLFLOW_EXPERIMENT,
+    script:
+        "../workflow_scripts/track_mlflow.py"

@@ -21,7 +21,7 @@ def test_no_rule_spells_the_results_folder():
 
 def test_every_name_code_reads_is_a_rule_output():
     outputs = rule_run_files()
-    for name in (paths.LABELS, paths.FOLDS, paths.SPLITS, paths.META_MATRIX, paths.SETTINGS):
+    for name in (paths.LABELS, paths.FOLDS, paths.SPLITS, paths.META_MATRIX, paths.SETTINGS, paths.MANIFEST):
         assert name in outputs, name
     for folder in (paths.OOF_DIR, paths.BASE_MODELS_DIR, paths.META_MODELS_DIR, paths.BASE_TESTS_DIR, paths.PLOTS_DIR):
         assert any(o.startswith(folder + "/") for o in outputs), folder

@@ -160,6 +160,7 @@ def test_status_lists_shards_and_outputs(workdir):
     result = hetstack("status", "results/SYN_h5", cwd=workdir)
     assert result.returncode == 0, result.stderr
     assert "complete" in result.stdout and "base gru" in result.stdout and "OOF folds 3/3" in result.stdout
+    assert "manifest: yes" in result.stdout  # `all` builds the run's manifest
     fold = workdir / "results/SYN_h5/oof/gru/fold1.parquet"
     saved = fold.read_bytes()
     fold.unlink()

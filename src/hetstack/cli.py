@@ -3,6 +3,8 @@
     hetstack train --base-models catboost,tcn,patchtst --meta-learner ridge_meta --horizon 20 --symbol MES
     hetstack predict --run results/MES_h20 --bars new_bars.parquet --out signals.parquet
     hetstack status results/MES_h20
+    hetstack runs
+    hetstack diff results/MES_h20 other/results/MES_h20
     hetstack models
 
 `train` builds one Snakemake command line (the workflow's Snakefile, the report of the requested
@@ -227,6 +229,27 @@ def cmd_models(args) -> int:
     return 0
 
 
+def cmd_runs(args) -> int:
+    from hetstack.runs import find_runs, format_table, run_row
+
+    rows = [run_row(run) for run in find_runs(args.root)]
+    print(json.dumps(rows, indent=2) if args.json else format_table(rows))
+    return 0
+
+
+def cmd_diff(args) -> int:
+    from hetstack.errors import HetstackError
+    from hetstack.runs import diff_runs, format_diff
+
+    try:
+        diff = diff_runs(args.run_a, args.run_b)
+    except HetstackError as err:
+        print(f"hetstack error: {err}", file=sys.stderr)
+        return 1
+    print(json.dumps(diff, indent=2) if args.json else format_diff(diff))
+    return 0
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="hetstack", description=__doc__.split("\n\n")[0])
     parser.add_argument("--version", action="version", version=f"hetstack {version()}")
@@ -262,6 +285,17 @@ def build_parser() -> argparse.ArgumentParser:
     status.add_argument("run", help="a run folder, e.g. results/MES_h20")
     status.add_argument("--json", action="store_true")
     status.set_defaults(func=cmd_status)
+
+    runs = sub.add_parser("runs", help="every run folder with a manifest: settings, best scores, commit")
+    runs.add_argument("root", nargs="?", default=paths.RESULTS, help="a results folder or a working directory")
+    runs.add_argument("--json", action="store_true")
+    runs.set_defaults(func=cmd_runs)
+
+    diff = sub.add_parser("diff", help="what changed between two runs: settings, code, packages, inputs, scores")
+    diff.add_argument("run_a", help="a run folder, e.g. results/MES_h20")
+    diff.add_argument("run_b")
+    diff.add_argument("--json", action="store_true")
+    diff.set_defaults(func=cmd_diff)
 
     models = sub.add_parser("models", help="the model registry: name, family, input shape")
     models.add_argument("--kind", choices=("all", "base", "meta"), default="all")

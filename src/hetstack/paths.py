@@ -16,6 +16,7 @@ FOLDS = "folds.parquet"
 SPLITS = "splits.json"
 META_MATRIX = "meta_matrix.parquet"
 SETTINGS = "run_settings.json"
+MANIFEST = "manifest.json"  # what produced the run: hetstack runs / diff
 OOF_DIR = "oof"  # oof/{base}/fold{fold}.parquet
 BASE_MODELS_DIR = "models/bases"  # models/bases/{base}/model.json
 META_MODELS_DIR = "models/meta"  # models/meta/{meta}/model.json

@@ -37,7 +37,7 @@ def run_status(run_dir: str | Path) -> dict:
     settings = json.loads(settings_path.read_text()) if settings_path.is_file() else None
     n_folds = _n_folds(run)
     status.update(labels=(run / paths.LABELS).is_file(), folds=(run / paths.FOLDS).is_file(),
-                  run_settings=settings is not None, n_folds=n_folds)
+                  run_settings=settings is not None, manifest=(run / paths.MANIFEST).is_file(), n_folds=n_folds)
     bases = {}
     for base in _bases(run, settings):
         done = sorted(int(m.group(1)) for p in (run / paths.OOF_DIR / base).glob("fold*.parquet")
@@ -69,7 +69,7 @@ def format_status(status: dict) -> str:
     n = status["n_folds"]
     lines = [f"run {status['run']}: {'complete' if status['complete'] else 'incomplete'}",
              f"  labels: {mark(status['labels'])}   folds: {mark(status['folds'])} ({n if n is not None else '?'})"
-             f"   run_settings: {mark(status['run_settings'])}"]
+             f"   run_settings: {mark(status['run_settings'])}   manifest: {mark(status['manifest'])}"]
     for base, b in status["bases"].items():
         folds = f"{len(b['folds_done'])}/{n}" if n is not None else f"{len(b['folds_done'])}/?"
         missing = f" (missing {', '.join(map(str, b['folds_missing']))})" if b["folds_missing"] else ""
