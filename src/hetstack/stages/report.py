@@ -164,18 +164,19 @@ def score_statistics(y: np.ndarray, test_ids: np.ndarray, t1: np.ndarray, probab
     reps, confidence, seed = int(cfg["bootstrap_reps"]), float(cfg["confidence"]), int(run.seed)
     block = block_rows(test_ids, t1)
     names = list(probabilities)
-    terms = {m: per_sample_scores(y, probabilities[m], prior) for m in names}
+    scored = names[:names.index(meta_name) + 1]  # the bases and this meta; the other trials have their reports
+    terms = {m: per_sample_scores(y, probabilities[m], prior) for m in scored}
     keys = ("accuracy", "log_loss", "skill")
     gains = [terms[meta_name]["accuracy"] - terms[best_by_accuracy]["accuracy"],
              terms[best_by_log_loss]["log_loss"] - terms[meta_name]["log_loss"]]
-    drawn = iter(mean_intervals(np.column_stack([terms[m][k] for m in names for k in keys] + gains),
+    drawn = iter(mean_intervals(np.column_stack([terms[m][k] for m in scored for k in keys] + gains),
                                 block, reps, confidence, seed))
-    intervals = {m: {k: next(drawn) for k in keys} for m in names}
+    intervals = {m: {k: next(drawn) for k in keys} for m in scored}
     gain_intervals = {"improvement_over_best_base": next(drawn), "log_loss_improvement_over_best_base": next(drawn)}
 
     positions = {m: np.asarray(CLASSES, dtype=np.float64)[p.argmax(axis=1)] for m, p in probabilities.items()}
     pnl = {m: staggered_book(positions[m], test_ids, close, run.horizon, run.cost_bps).pnl for m in names}
-    for m, interval in zip(names, sharpe_intervals(np.column_stack([pnl[m] for m in names]), block, bars_per_year,
+    for m, interval in zip(scored, sharpe_intervals(np.column_stack([pnl[m] for m in scored]), block, bars_per_year,
                                                    reps, confidence, seed)):
         intervals[m]["sharpe_ratio"] = interval
     # A model trading exactly as an earlier one (auto choosing a base) is the same trial, counted once.
