@@ -100,10 +100,10 @@ def test_deleting_one_shard_reruns_only_that_shard_and_its_dependents(workdir, s
     run = workdir / "results/SYN_h5"
     kept = {p: p.stat().st_mtime_ns for p in (run / "oof").rglob("*.parquet") if p.name != "fold1.parquet"}
     (run / "oof/ridge/fold1.parquet").unlink()
-    # two meta-learners in the tiny config: each is refitted and reported again, and the run's
-    # settings for live prediction follow their models
+    # two meta-learners in the tiny config: each is refitted and reported again, the run's settings
+    # for live prediction follow their models, and its manifest records the new reports
     assert planned_jobs(snakemake_run(workdir, "-n")) == {"oof_fold": 1, "merge_oof": 1, "fit_meta": 2, "report": 2,
-                                                      "run_settings": 1, "all": 1}
+                                                      "run_settings": 1, "manifest": 1, "all": 1}
     snakemake_run(workdir)
     assert planned_jobs(snakemake_run(workdir, "-n")) == {}
     assert (run / "oof/ridge/fold1.parquet").exists()
