@@ -9,7 +9,6 @@ from __future__ import annotations
 import csv
 import json
 import os
-import platform
 import subprocess
 import sys
 import time
@@ -65,21 +64,11 @@ def _number(text: str) -> float:
 
 
 def machine() -> dict:
-    """What the figures were measured on."""
-    cpu = platform.processor() or "unknown CPU"
-    try:
-        for line in Path("/proc/cpuinfo").read_text().splitlines():
-            if line.startswith("model name"):
-                cpu = line.split(":", 1)[1].strip()
-                break
-    except OSError:
-        pass
-    try:
-        mem_gib = os.sysconf("SC_PAGE_SIZE") * os.sysconf("SC_PHYS_PAGES") / 2**30
-    except (ValueError, OSError):
-        mem_gib = float("nan")
-    return {"cpu": cpu, "cores": os.cpu_count(), "memory_gib": round(mem_gib, 1),
-            "python": platform.python_version(), "platform": platform.platform()}
+    """What the figures were measured on: the same record as a run's manifest.json."""
+    sys.path.insert(0, str(REPO / "src"))
+    from hetstack.stages.manifest import machine_record
+
+    return machine_record()
 
 
 def fit_exponent(sizes, values) -> float:
