@@ -204,8 +204,12 @@ def fit_gpus(wildcards):
 
 # Every resource costs Snakemake work per job while planning, so `gpu` exists only when it can be 1:
 # device cuda, or auto on a host that shows an NVIDIA GPU (hcfg.wants_gpu; no torch import here).
-# runtime comes from the profile (profiles/slurm: minutes times the attempt).
-FIT_RESOURCES = dict(mem_mb=fit_mem_mb)
+def fit_runtime(wildcards, attempt):
+    """Minutes a SLURM fold job asks for; a group of fold jobs asks for their sum (profiles/slurm)."""
+    return (60 if is_neural(wildcards.base) else 15) * attempt
+
+
+FIT_RESOURCES = dict(mem_mb=fit_mem_mb, runtime=fit_runtime)
 if hcfg.wants_gpu(config["training"].get("device", "cpu")):
     FIT_RESOURCES["gpu"] = fit_gpus
 
