@@ -143,3 +143,34 @@ def test_regime_market_turns_the_regime_on_and_passes_the_schema(tmp_path):
     config = yaml.safe_load((BENCH.parent / "config" / "config.yaml").read_text())
     update_config(config, override)
     check_schema(config, str(BENCH.parent / "config" / "config.schema.yaml"))
+
+
+@pytest.mark.integration
+def test_gpu_benchmark_times_cpu_and_says_why_without_cuda(tmp_path):
+    """CI has no GPU: bench/gpu.py still fits the fold on CPU and records why CUDA was skipped."""
+    import json
+
+    import torch
+
+    env = dict(os.environ, HETSTACK_BENCH_OUT=str(tmp_path))
+    result = subprocess.run([sys.executable, str(BENCH / "gpu.py"), "--quick", "--bases", "tcn", "--bars", "8000",
+                             "--threads", "1"], capture_output=True, text=True, timeout=900, env=env)
+    assert result.returncode == 0, result.stdout[-3000:] + result.stderr[-3000:]
+    out = json.loads((tmp_path / "gpu-quick.json").read_text())
+    (row,) = out["rows"]
+    assert row["base"] == "tcn" and row["cpu_s"] > 0 and 0 <= row["cpu_best_epoch"] < 2
+    if torch.cuda.is_available():
+        assert row["argmax_agreement"] >= out["tolerance"]["argmax_agreement"]
+    else:
+        assert out["cuda"] is False and "sees no CUDA device" in out["why_no_cuda"] and "cuda_s" not in row
+
+
+def test_gpu_benchmark_compares_probabilities_row_by_row():
+    import gpu
+
+    cpu = np.array([[0.2, 0.5, 0.3], [0.6, 0.3, 0.1]])
+    same = gpu.agreement(cpu, cpu)
+    assert same == {"max_abs_dp": 0.0, "mean_abs_dp": 0.0, "argmax_agreement": 1.0}
+    flipped = gpu.agreement(cpu, np.array([[0.2, 0.5, 0.3], [0.3, 0.6, 0.1]]))
+    assert flipped["argmax_agreement"] == 0.5 and flipped["max_abs_dp"] == pytest.approx(0.3)
+    assert flipped["mean_abs_dp"] == pytest.approx(0.6 / 6)

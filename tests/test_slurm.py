@@ -22,10 +22,11 @@ from snakemake_cmd import REPO, snakemake_command
 
 pytestmark = pytest.mark.integration
 
-# 10 sbatch jobs (bars, features, labels, 2 bases x 2 folds, fit_meta, 2 retrains) + the local rules
+# 7 sbatch jobs (bars, features, labels, one group of the 2 bases x 2 fold jobs, fit_meta, 2 retrains)
+# + the local rules
 SLURM_TINY = {**TINY, "oof": {**TINY["oof"], "n_folds": 2}, "meta_learner": ["meta_ridge"]}
 TARGET = "results/SYN_h5/meta_ridge_report.json"
-SBATCH_RULES = {"bars", "features", "labels", "oof_fold", "fit_meta", "retrain_base"}
+SBATCH_RULES = {"bars", "features", "labels", "group_folds_oof_fold", "fit_meta", "retrain_base"}
 LOCAL_RULES = {"merge_oof", "report"}  # localrules: run by the submitting snakemake
 
 
@@ -85,16 +86,19 @@ def test_jobs_went_through_sbatch(runs):
     _, slurm, output = runs
     submitted = {int(i) for i in re.findall(r"submitted with SLURM jobid (\d+)", output)}
     # Evidence that outlives the cluster's MinJobAge: the plugin's per-job logs, written by SLURM
-    # itself (sbatch --output), named rule_<rule>/<wildcards>/<SLURM job id>.log.
+    # itself (sbatch --output), named rule_<rule>/<wildcards>/<SLURM job id>.log, or
+    # group_<group>_<rules>/<SLURM job id>.log for a group job.
     logs = sorted((slurm / ".snakemake/slurm_logs").rglob("*.log"))
     by_rule = {}
     for log in logs:
         rule = log.relative_to(slurm / ".snakemake/slurm_logs").parts[0].removeprefix("rule_")
         by_rule.setdefault(rule, set()).add(int(log.stem))
     assert SBATCH_RULES <= set(by_rule) and not LOCAL_RULES & set(by_rule), sorted(by_rule)
-    assert len(by_rule["oof_fold"]) == 4 and len(by_rule["retrain_base"]) == 2
+    # profiles/slurm groups fold jobs 20 to a SLURM job: the 4 of this run went as one
+    assert len(by_rule["group_folds_oof_fold"]) == 1 and "oof_fold" not in by_rule
+    assert len(by_rule["retrain_base"]) == 2
     log_ids = set().union(*by_rule.values())
-    assert log_ids == submitted and len(submitted) >= 10
+    assert log_ids == submitted and len(submitted) == 7
     for job_id in sorted(submitted):
         shown = subprocess.run(["scontrol", "show", "-o", "job", str(job_id)], capture_output=True, text=True,
                                timeout=20)
@@ -109,3 +113,20 @@ def test_slurm_report_equals_the_local_one(runs):
     local_report = (local / TARGET).read_bytes()
     assert (slurm / TARGET).read_bytes() == local_report
     assert json.loads(local_report)["base_models"] == ["lightgbm", "ridge"]
+
+
+def test_cluster_benchmark_quick_mode_runs_fold_jobs_three_ways(cluster, tmp_path):
+    """bench/cluster.py --quick: the same fold jobs locally, one sbatch each, and grouped as shipped."""
+    env = {**os.environ, "HETSTACK_BENCH_OUT": str(tmp_path / "out"),
+           "PATH": os.pathsep.join([str(Path(sys.executable).parent), os.environ.get("PATH", "")])}
+    result = subprocess.run([sys.executable, str(REPO / "bench" / "cluster.py"), "--quick", "--workdir",
+                             str(tmp_path / "work")], capture_output=True, text=True, timeout=900, env=env)
+    assert result.returncode == 0, result.stdout[-3000:] + result.stderr[-3000:]
+    modes = {row["mode"]: row for row in json.loads((tmp_path / "out" / "cluster-quick.json").read_text())["modes"]}
+    assert list(modes) == ["local", "per-job", "groups"]
+    jobs = modes["local"]["jobs"]
+    assert jobs >= 12 and all(row["jobs"] == jobs for row in modes.values())
+    assert modes["local"]["slurm_jobs"] == 0 and modes["per-job"]["slurm_jobs"] == jobs
+    assert modes["groups"]["slurm_jobs"] == -(-jobs // 6)  # --quick groups 6 fold jobs per SLURM job
+    for row in modes.values():
+        assert row["job_s"] > 0 and row["wall_s"] * row["slots"] > row["job_s"]

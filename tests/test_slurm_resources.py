@@ -31,10 +31,23 @@ def test_slurm_runtime_grows_with_the_attempt():
     slurm = profile("slurm")
     assert int(slurm["retries"]) >= 1
     per_rule = parse_set_resources(slurm["set-resources"])
-    for rule, minutes in {"oof_fold": 120, "retrain_base": 240, "fit_meta": 60, "cpcv_fold": 120, "cpcv_meta": 60}.items():
+    for rule, minutes in {"retrain_base": 240, "fit_meta": 60, "cpcv_meta": 60}.items():
         assert runtimes(per_rule[rule]["runtime"], rule) == [minutes, 2 * minutes, 3 * minutes], rule
+    assert not {"oof_fold", "cpcv_fold"} & set(per_rule)  # their runtime is the rule's, by family
     default = Resources.parse(slurm["default-resources"], allow_expressions=True)
     assert runtimes(default["runtime"], "bars") == [30, 60, 90]
+
+
+def test_slurm_profile_groups_fold_jobs_on_the_cpus_of_one():
+    """A group asks for min(summed threads, cores) CPUs and runs its jobs one at a time: cores 1
+    matches threads.fit's default, so a group of 1-thread fold jobs holds no idle CPU."""
+    from snakemake.cli import parse_groups, parse_group_components
+
+    slurm = profile("slurm")
+    assert parse_groups(slurm["groups"]) == {"oof_fold": "folds", "cpcv_fold": "folds"}
+    assert parse_group_components(slurm["group-components"]) == {"folds": 20}
+    config = yaml.safe_load((REPO / "config" / "config.yaml").read_text())
+    assert int(slurm["cores"]) == config["threads"]["fit"]
 
 
 def test_default_profile_runs_one_gpu_job_at_a_time():

@@ -119,3 +119,5 @@ def test_neural_fold_jobs_ask_a_gpu_only_when_training_on_cuda(tmp_path, device,
     assert set(resources) == {"tcn", "ridge"}
     for base, line in resources.items():
         assert (expected.get(base) in line) if expected else ("gpu" not in line), (base, line)
+        # minutes a SLURM fold job asks for (a group of them asks for the sum): neural 60, else 15
+        assert f"runtime={60 if base == 'tcn' else 15}" in line, (base, line)

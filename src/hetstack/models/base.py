@@ -177,11 +177,12 @@ class BaseModel:
             proba = shift_probabilities(proba, self.prior_shift_)
         train = self._metrics(proba, y_train_idx)
         val = self._score(X_val, y_val_idx) if y_val_idx is not None else (None, None)
-        return TrainingMetrics(
+        self.training_metrics_ = TrainingMetrics(
             train_accuracy=train[0], train_log_loss=train[1], val_accuracy=val[0], val_log_loss=val[1],
             best_iteration=best_iteration, n_train=len(y_train_idx),
             n_val=0 if y_val_idx is None else len(y_val_idx),
         )
+        return self.training_metrics_
 
     def predict(self, X) -> PredictionOutput:
         if not self.is_fitted:

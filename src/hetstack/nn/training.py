@@ -9,6 +9,7 @@ from __future__ import annotations
 import copy
 import logging
 import math
+import os
 from dataclasses import dataclass
 
 import numpy as np
@@ -95,10 +96,32 @@ class FitResult:
     logit_offset: np.ndarray
 
 
-def resolve_device(wanted: str) -> torch.device:
-    if wanted == "cuda" or (wanted == "auto" and torch.cuda.is_available()):
-        return torch.device("cuda")
-    return torch.device("cpu")
+def resolve_device(wanted: str, environ=os.environ) -> torch.device:
+    """training.device -> where to train: cpu; cuda (an error without a CUDA device); auto (CUDA
+    when torch sees one). On CUDA cuBLAS gets the fixed workspace that deterministic algorithms
+    need, unless the user set one."""
+    from hetstack.errors import ConfigError
+
+    if wanted not in ("cpu", "cuda", "auto"):
+        raise ConfigError("training.device", f"unknown device {wanted!r}", "use cpu, cuda or auto")
+    if wanted == "cpu":
+        return torch.device("cpu")
+    if not torch.cuda.is_available():
+        if wanted == "auto":
+            return torch.device("cpu")
+        raise ConfigError("training.device", f"is cuda but torch {torch.__version__} sees no CUDA device "
+                          f"(CUDA build: {torch.version.cuda})",
+                          "set training.device: auto or cpu, or run on a GPU node with a CUDA build of torch")
+    environ.setdefault("CUBLAS_WORKSPACE_CONFIG", ":4096:8")
+    return torch.device("cuda")
+
+
+def to_device(array: np.ndarray, device: torch.device) -> torch.Tensor:
+    """A batch as a tensor on `device`; for CUDA from pinned host memory, copied without blocking."""
+    tensor = torch.from_numpy(array)
+    if device.type != "cuda":
+        return tensor
+    return tensor.pin_memory().to(device, non_blocking=True)
 
 
 def class_weights(y: np.ndarray) -> np.ndarray:
@@ -144,9 +167,9 @@ def fit_network(model: Classifier, X, y: np.ndarray, sample_weight, X_val, y_val
         for start in range(0, len(order), batch_size):
             # sorted positions keep reads from the memory map sequential
             idx = np.sort(order[start:start + batch_size])
-            xb = torch.from_numpy(np.ascontiguousarray(take(X, idx), dtype=np.float32)).to(device)
-            yb = torch.from_numpy(y[idx].astype(np.int64)).to(device)
-            wb = torch.from_numpy(weights[idx].astype(np.float32)).to(device)
+            xb = to_device(np.ascontiguousarray(take(X, idx), dtype=np.float32), device)
+            yb = to_device(y[idx].astype(np.int64), device)
+            wb = to_device(weights[idx].astype(np.float32), device)
             optimizer.zero_grad(set_to_none=True)
             loss = (loss_fn(model(xb), yb) * wb).mean()
             loss.backward()
@@ -177,7 +200,7 @@ def predict_logits(model: nn.Module, X, batch_size: int, device: torch.device) -
     out = []
     for start in range(0, len(X), batch_size):
         idx = np.arange(start, min(start + batch_size, len(X)))
-        xb = torch.from_numpy(np.ascontiguousarray(take(X, idx), dtype=np.float32)).to(device)
+        xb = to_device(np.ascontiguousarray(take(X, idx), dtype=np.float32), device)
         out.append(model(xb).float().cpu().numpy())
     return np.concatenate(out).astype(np.float64) if out else np.zeros((0, 3))
 
