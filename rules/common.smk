@@ -87,11 +87,14 @@ def data_file(wildcards):
 @functools.lru_cache(maxsize=None)
 def _data_file(symbol):
     # once per symbol, not once per job asking (bars input and params, labels params)
-    for ext in ("parquet", "csv"):
-        path = os.path.join(config["data_dir"], f"{symbol}.{ext}")
-        if os.path.exists(path):
-            return path
-    return None
+    from hetstack.data_files import find_data_file
+
+    return find_data_file(config["data_dir"], symbol)
+
+
+# Looked up while parsing: a misnamed file is one line before any job, not an input function's traceback.
+for _symbol in SYMBOLS:
+    _data_file(_symbol)
 
 
 def bars_input(wildcards):

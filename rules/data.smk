@@ -3,6 +3,7 @@ rule bars:
         bars_input,
     output:
         bars=symbol_file("bars.parquet"),
+        source=symbol_file("bars_source.json"),
     log:
         "logs/bars/{symbol}.log",
     conda:

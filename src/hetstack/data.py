@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 import os
 import re
 from pathlib import Path
@@ -12,6 +13,8 @@ import pandas as pd
 from hetstack.errors import DataError
 from hetstack.io import write_parquet
 
+log = logging.getLogger("hetstack")
+
 REQUIRED_COLUMNS = ("timestamp", "open", "high", "low", "close", "volume")
 PRICE_COLUMNS = ("open", "high", "low", "close")
 NUMERIC_COLUMNS = PRICE_COLUMNS + ("volume",)
@@ -21,6 +24,10 @@ _ZONE_SUFFIX = re.compile(
     r"\d{1,2}:\d{2}(?::\d{2}(?:[.,]\d+)?)?\s*(?:[Zz]|UTC|GMT|[+-]\d{2}(?::?\d{2})?)$"
 )
 _TIMESTAMP_FIX = "write timestamps with an explicit zone, e.g. 2024-01-08T14:30:00Z or 2024-01-08 09:30:00-05:00"
+
+# This many consecutive equal spacings make an interval: isolated breaks and missing bars never do.
+INTERVAL_RUN_BARS = 20
+_DAY_NS = 86_400 * 10**9
 
 
 def read_bars(path: str | os.PathLike) -> pd.DataFrame:
@@ -35,6 +42,10 @@ def read_bars(path: str | os.PathLike) -> pd.DataFrame:
     if path.stat().st_size == 0:
         raise DataError(source, "file is empty", f"write a header and bars with columns {', '.join(REQUIRED_COLUMNS)}")
     if suffix == ".csv":
+        delimiter = _other_delimiter(path)
+        if delimiter:
+            raise DataError(source, f"columns are separated by {delimiter}, not commas",
+                            "write comma-separated values with a point as decimal mark (pandas: to_csv with its defaults)")
         try:
             df = pd.read_csv(path)
         except pd.errors.EmptyDataError:
@@ -49,10 +60,11 @@ def read_bars(path: str | os.PathLike) -> pd.DataFrame:
     return validate_bars(df, source=source)
 
 
-def validate_bars(df: pd.DataFrame, source: str) -> pd.DataFrame:
+def validate_bars(df: pd.DataFrame, source: str, *, warn_gaps: bool = True) -> pd.DataFrame:
     """Return a normalized copy: REQUIRED_COLUMNS in order, UTC ns timestamps, float64 values, RangeIndex.
 
-    Raises DataError (one line: file, column, first offending row, fix) for any violation.
+    Raises DataError (one line: file, column, first offending row, fix) for any violation, a change of
+    bar interval included. Holes the calendar does not explain (unexpected_gaps) are logged as warnings.
     """
     source = _one_line(str(source))
     if not isinstance(df, pd.DataFrame):
@@ -88,12 +100,44 @@ def validate_bars(df: pd.DataFrame, source: str) -> pd.DataFrame:
         i = _first(volume < 0)
         raise DataError(_where(source, "volume"), f"negative volume {_num(volume[i])} {_at(i, timestamps)}", "volume must be >= 0")
     _check_order(timestamps, source)
+    _check_interval(timestamps, source)
+    if warn_gaps:
+        _warn_gaps(unexpected_gaps(timestamps), source)
     return bars
 
 
 def write_bars(path: str | os.PathLike, df: pd.DataFrame) -> None:
     """Validate, then write bars atomically as parquet so readers never see a partial file."""
-    write_parquet(path, validate_bars(df, source=str(path)))
+    write_parquet(path, validate_bars(df, source=str(path), warn_gaps=False))  # read_bars warned already
+
+
+def unexpected_gaps(timestamps) -> list[dict]:
+    """Holes between consecutive bars that the calendar does not explain: more than one weekday
+    (Mon-Fri, UTC dates) without a bar. Weekends, daily session breaks and single-weekday holidays
+    are expected; so is any spacing up to 1.5 bar intervals (weekly bars).
+
+    One dict per hole: from (last bar before), to (first bar after), hours, missing_weekdays.
+    """
+    index = pd.DatetimeIndex(timestamps)
+    index = index.tz_convert("UTC") if index.tz is not None else index.tz_localize("UTC")
+    if len(index) < 2:
+        return []
+    ns = index.as_unit("ns").asi8
+    spacing = np.diff(ns)
+    # two whole weekdays strictly between the bars' dates take more than two days
+    candidates = np.flatnonzero(spacing > max(2 * _DAY_NS, 1.5 * float(np.median(spacing))))
+    if not len(candidates):
+        return []
+    before, after = (index[i].tz_localize(None).values.astype("datetime64[D]") for i in (candidates, candidates + 1))
+    missing = np.busday_count(before + 1, after)  # weekdays strictly between the two dates
+    keep = missing > 1
+    return [{"from": iso_utc(index[i]), "to": iso_utc(index[i + 1]), "hours": round(float(spacing[i]) / 3.6e12, 2),
+             "missing_weekdays": int(m)} for i, m in zip(candidates[keep], missing[keep])]
+
+
+def iso_utc(timestamp) -> str:
+    """ISO 8601 in UTC with a Z, e.g. 2024-01-08T14:30:00Z."""
+    return pd.Timestamp(timestamp).tz_convert("UTC").isoformat().replace("+00:00", "Z")
 
 
 def _match_columns(df: pd.DataFrame, source: str) -> dict[str, str]:
@@ -230,6 +274,65 @@ def _check_order(timestamps: pd.Series, source: str) -> None:
             where, f"timestamps not increasing: {timestamps.iloc[i]} at row {i} follows {timestamps.iloc[i - 1]}",
             "sort the bars by timestamp",
         )
+
+
+def _check_interval(timestamps: pd.Series, source: str) -> None:
+    """Refuse a file whose bar interval changes (1-minute bars, then 5-minute bars): windows count bars.
+
+    An interval is a run of INTERVAL_RUN_BARS equal spacings, or the spacing most bars have; a run of
+    another spacing than the first interval means a switch. Isolated larger spacings (session breaks,
+    missing bars) are no run.
+    """
+    spacing = np.diff(pd.DatetimeIndex(timestamps).as_unit("ns").asi8)
+    if len(spacing) < INTERVAL_RUN_BARS:
+        return
+    starts = np.flatnonzero(np.r_[True, spacing[1:] != spacing[:-1]])
+    lengths = np.diff(np.r_[starts, len(spacing)])
+    values = spacing[starts]
+    kinds, which = np.unique(values, return_inverse=True)
+    modal = kinds[np.argmax(np.bincount(which, weights=lengths))]
+    long = lengths >= INTERVAL_RUN_BARS
+    if not (long & (values != modal)).any():
+        return
+    established = np.flatnonzero(long | (values == modal))
+    first = values[established[0]]
+    later = established[values[established] != first]
+    switch = later[long[later]] if long[later].any() else later  # a run of the new interval, not a lone gap
+    row = int(starts[switch[0]]) + 1  # the first bar at the new spacing from its predecessor
+    raise DataError(
+        _where(source, "timestamp"),
+        f"bar interval changes: {_interval_text(first)} bars, then {_interval_text(values[switch[0]])} bars "
+        f"from row {row} (timestamp {timestamps.iloc[row]})",
+        "resample the bars to one interval (e.g. pandas DataFrame.resample)",
+    )
+
+
+def _interval_text(ns: int) -> str:
+    seconds = int(ns) / 1e9
+    for unit, size in (("d", 86400), ("h", 3600), ("min", 60)):
+        if seconds >= size and seconds % size == 0:
+            return f"{seconds / size:g} {unit}"
+    return f"{seconds:g} s"
+
+
+def _warn_gaps(gaps: list[dict], source: str) -> None:
+    if gaps:
+        shown = "; ".join(f"{g['from']} -> {g['to']} ({g['hours']:g} h, {g['missing_weekdays']} weekdays without bars)"
+                          for g in gaps[:5])
+        log.warning("%s: %d gap(s) longer than weekends and single-weekday holidays: %s%s", source, len(gaps),
+                    shown, "; ..." if len(gaps) > 5 else "")
+
+
+def _other_delimiter(path: Path) -> str | None:
+    """';' or tabs in a header line without commas: the usual export of spreadsheets in many locales."""
+    with open(path, encoding="utf-8", errors="replace") as stream:
+        header = stream.readline()
+    if "," in header:
+        return None
+    for sep, name in ((";", "';'"), ("\t", "tabs"), ("|", "'|'")):
+        if sep in header:
+            return name
+    return None
 
 
 def _where(source: str, column: str) -> str:

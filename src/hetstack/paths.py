@@ -10,6 +10,8 @@ RESULTS = "results"
 SYMBOL_DIR = f"{RESULTS}/{{symbol}}"  # one symbol's bars, feature rows and multi-timeframe bars
 RUN_DIR = f"{RESULTS}/{{symbol}}_h{{horizon}}"  # one symbol x horizon: labels, folds, models, reports
 
+BARS_SOURCE = "bars_source.json"  # in the symbol folder: where its bars came from (rule bars)
+
 # Files of a run folder that code outside the rules reads, relative to the run folder.
 LABELS = "labels.parquet"
 FOLDS = "folds.parquet"

@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import inspect
 import logging
 from dataclasses import dataclass
+from pathlib import Path
 
 import pandas as pd
 
@@ -23,8 +25,13 @@ class SyntheticSettings:
     effects: dict | None = None  # interaction / motif / trend / regime -> its own strength (1 when absent; regime 0)
 
 
-def prepare_bars(symbol: str, data_file: str | None, out_path: str, synthetic: SyntheticSettings) -> pd.DataFrame:
-    """Validated user bars when a data file exists, else the seeded synthetic market."""
+def prepare_bars(symbol: str, data_file: str | None, out_path: str, synthetic: SyntheticSettings,
+                 source_path: str | None = None) -> pd.DataFrame:
+    """Validated user bars when a data file exists, else the seeded synthetic market.
+
+    With `source_path`, also writes where the bars came from (bars_source_record) there; a failure
+    leaves neither file.
+    """
     from hetstack.data import read_bars, write_bars
 
     if data_file:
@@ -38,8 +45,48 @@ def prepare_bars(symbol: str, data_file: str | None, out_path: str, synthetic: S
         bars = generate_market(symbol, s.n_bars, seed=s.seed, effect_strength=s.effect_strength, **strengths)
         log.info("%s: generated %d synthetic bars (seed %d, effect strength %g, effects %s)", symbol, len(bars),
                  s.seed, s.effect_strength, s.effects or "all at 1")
+    record = bars_source_record(symbol, data_file, synthetic, bars) if source_path else None
     write_bars(out_path, bars)
+    if record is not None:
+        try:
+            write_json(source_path, record)
+        except BaseException:
+            Path(out_path).unlink(missing_ok=True)  # bars without their source would look complete
+            raise
     return bars
+
+
+def bars_source_record(symbol: str, data_file: str | None, synthetic: SyntheticSettings,
+                       bars: pd.DataFrame) -> dict:
+    """Where a symbol's bars came from (results/{symbol}/bars_source.json): the data file and its
+    SHA-256, or the synthetic market's settings; then the bars' span, interval and unexpected gaps."""
+    from hetstack.data import iso_utc, unexpected_gaps
+    from hetstack.predict import bar_interval_seconds
+
+    if data_file:
+        from hetstack.stages.manifest import file_record
+
+        record = {"kind": "file", **file_record(data_file), "path": str(data_file)}
+        record["description"] = f"file {data_file} (sha256 {record['sha256'][:12]})"
+    else:
+        s = synthetic
+        record = {"kind": "synthetic", "seed": int(s.seed), "symbol": symbol,
+                  "effect_strength": float(s.effect_strength), "effects": synthetic_effects(s.effects),
+                  "description": f"synthetic market, seed {s.seed} (symbol {symbol}): not market data"}
+    timestamps = bars["timestamp"]
+    return {**record, "n_bars": len(bars), "first": iso_utc(timestamps.iloc[0]), "last": iso_utc(timestamps.iloc[-1]),
+            "bar_interval_seconds": bar_interval_seconds(timestamps) if len(bars) > 1 else None,
+            "gaps": unexpected_gaps(timestamps)}
+
+
+def synthetic_effects(effects: dict | None) -> dict[str, float]:
+    """Every planted effect's strength: generate_market's defaults, overridden by config `synthetic.effects`."""
+    from hetstack.synthetic import generate_market
+
+    defaults = {name.removesuffix("_strength"): float(p.default)
+                for name, p in inspect.signature(generate_market).parameters.items()
+                if name.endswith("_strength") and name != "effect_strength"}
+    return {**defaults, **{name: float(value) for name, value in (effects or {}).items()}}
 
 
 def build_features(bars_path: str, out_array: str, out_meta: str) -> None:
