@@ -5,6 +5,7 @@ rule run_settings:
         bars=symbol_file("bars.parquet"),
         features_meta=symbol_file("features.json"),
         splits=run_file("splits.json"),
+        labels=run_file("labels.parquet"),
     output:
         settings=run_file("run_settings.json"),
     log:
@@ -19,6 +20,7 @@ rule run_settings:
         vol_window=config["labels"]["vol_window"],
         regime_window=REGIME_WINDOW,
         digest=CONFIG_DIGEST,
+        symbols=SYMBOLS,
     script:
         "../workflow_scripts/run_settings.py"
 

@@ -87,9 +87,13 @@ def test_models_lists_the_registry(capsys):
     assert any(line.split()[:3] == ["lstm", "base", "neural"] for line in table)
 
 
-@pytest.mark.parametrize("extra, symbol, other", [([], "MES", False), (["--symbol", "MGC", "--allow-other-symbol"],
-                                                                      "MGC", True)])
-def test_predict_passes_symbol_flags(tmp_path, monkeypatch, extra, symbol, other):
+@pytest.mark.parametrize("bars, extra, symbol, other, said", [
+    ("new/MES.parquet", [], "MES", False, "symbol MES checked"),
+    ("new/MES.parquet", ["--symbol", "MGC", "--allow-other-symbol"], "MGC", True, "not the run's MES: allowed"),
+    # the README's example: a generic name names no symbol, so it is not refused as symbol 'new_bars'
+    ("new_bars.parquet", [], None, False, "symbol not checked: pass --symbol MES to check it"),
+    ("results/MES/bars.parquet", [], "MES", False, "symbol MES checked")])
+def test_predict_passes_symbol_flags(tmp_path, monkeypatch, capsys, bars, extra, symbol, other, said):
     import pandas as pd
 
     import hetstack.data
@@ -99,14 +103,19 @@ def test_predict_passes_symbol_flags(tmp_path, monkeypatch, extra, symbol, other
 
     def fake_predict(run_dir, bars, meta=None, **kwargs):
         seen.update(kwargs)
-        return pd.DataFrame({"sample_id": [0]})
+        frame = pd.DataFrame({"sample_id": pd.array([7], dtype="Int64"), "in_sample": [False]})
+        frame.attrs["sample_id_note"] = "matched"
+        return frame
 
     monkeypatch.setattr(hetstack.data, "read_bars", lambda path: pd.DataFrame({"close": [1.0, 2.0]}))
     monkeypatch.setattr(hetstack.predict, "predict_bars", fake_predict)
+    monkeypatch.setattr(hetstack.predict, "read_run_settings", lambda run: {"symbol": "MES", "symbols": ["MES"]})
     out = tmp_path / "signals.csv"
-    assert cli.main(["predict", "--run", str(tmp_path), "--bars", str(Path("new") / "MES.parquet"), "--out", str(out),
+    assert cli.main(["predict", "--run", str(tmp_path / "results/MES_h20"), "--bars", bars, "--out", str(out),
                      *extra]) == 0
     assert seen["symbol"] == symbol and seen["allow_other_symbol"] is other and out.is_file()
+    printed = capsys.readouterr().out.splitlines()
+    assert said in printed[0] and "1 of them are the run's bars (matched), 0 inside" in printed[1]
 
 
 @pytest.mark.parametrize("argv", [["--horizon", "0", "--symbol", "MES"], ["--symbol", "MES"],
@@ -132,3 +141,90 @@ def test_status_of_a_partial_run(tmp_path):
     assert "OOF folds 2/3 (missing 1)" in text and "incomplete" in text
     assert run_status(tmp_path / "nope")["exists"] is False
     assert cli.main(["status", str(tmp_path / "nope")]) == 1
+
+
+def finished_run(run: Path, *, settings=True, manifest=True) -> Path:
+    (run / "oof/lgb").mkdir(parents=True)
+    (run / "test").mkdir()
+    (run / "splits.json").write_text(json.dumps({"folds": [{}]}))
+    for name in ["oof/lgb/fold0.parquet", "test/lgb.parquet", "meta_matrix.parquet", "meta_ridge_report.json",
+                 *(["run_settings.json"] if settings else []), *(["manifest.json"] if manifest else [])]:
+        (run / name).write_text("{}")
+    return run
+
+
+def test_a_run_without_its_settings_or_manifest_is_not_complete(tmp_path, capsys):
+    assert run_status(finished_run(tmp_path / "a/results/SYN_h5"))["complete"]
+    for settings, manifest, missing in [(False, True, "run_settings.json"), (True, False, "manifest.json")]:
+        status = run_status(finished_run(tmp_path / f"{missing}/results/SYN_h5", settings=settings, manifest=manifest))
+        assert not status["complete"] and status["missing"] == [missing]
+        assert f"incomplete (missing: {missing})" in format_status(status)
+
+
+def test_status_of_a_symbol_folder_names_the_run_folders(tmp_path, monkeypatch, capsys):
+    monkeypatch.chdir(tmp_path)
+    (tmp_path / "results/MES").mkdir(parents=True)
+    (tmp_path / "results/MES/bars.parquet").write_bytes(b"x")
+    assert cli.main(["status", "results/MES"]) == 1
+    err = capsys.readouterr().err.strip()
+    assert err == ("hetstack error: results/MES: a symbol folder (bars, features), not a run folder; fix: pass a run "
+                   "folder results/MES_h{horizon} (none built yet: `hetstack train --symbol MES --horizon H`)")
+    for run in ("results/MES_h20", "results/MES_h5", "results/MGC_h20"):
+        (tmp_path / run).mkdir()
+    assert cli.main(["status", "results/MES/"]) == 1
+    err = capsys.readouterr().err.strip()
+    assert len(err.splitlines()) == 1 and err.endswith("fix: pass a run folder: results/MES_h20, results/MES_h5")
+    assert cli.main(["status", "results"]) == 1  # the results folder itself
+    assert capsys.readouterr().err.strip().endswith(
+        "results: not a run folder; fix: pass a run folder: results/MES_h20, results/MES_h5, results/MGC_h20")
+    assert cli.main(["status", "results/MES_h20"]) == 0 and "incomplete" in capsys.readouterr().out
+
+
+def test_train_runs_the_current_folders_workflow(tmp_path, monkeypatch, capsys):
+    """In another clone, `hetstack train` runs that clone's Snakefile, not the imported package's."""
+    import shutil
+    import subprocess
+
+    clone = tmp_path / "clone"
+    for name in cli.WORKFLOW_MARKERS + ("config/config.yaml",):
+        (clone / name).parent.mkdir(parents=True, exist_ok=True)
+        shutil.copy2(cli.workflow_dir() / name, clone / name)
+    monkeypatch.chdir(clone)
+    assert cli.workflow_dir() == clone.resolve()
+    cmd = translate("--horizon", "5", "--symbol", "MES")
+    assert cmd[cmd.index("--snakefile") + 1] == str(clone.resolve() / "Snakefile")
+    ran = []
+    monkeypatch.setattr(subprocess, "call", lambda cmd: ran.append(cmd) or 0)
+    assert cli.main(["train", "--horizon", "5", "--symbol", "MES", "--dry-run"]) == 0
+    assert f"hetstack: workflow {clone.resolve()} (the current folder's)" in capsys.readouterr().out
+    assert ran[0][ran[0].index("--snakefile") + 1] == str(clone.resolve() / "Snakefile")
+    # a folder with some other Snakefile is not taken for hetstack's workflow
+    other = tmp_path / "other"
+    other.mkdir()
+    (other / "Snakefile").write_text("rule all:\n")
+    monkeypatch.chdir(other)
+    assert cli.workflow_dir() != other.resolve() and (cli.workflow_dir() / "rules/common.smk").is_file()
+
+
+def readme_models_table() -> dict[str, str]:
+    """model name -> family, from the README's Models table (backquoted names of the models column)."""
+    import re
+
+    section = (Path(__file__).resolve().parents[1] / "README.md").read_text().split("## Models", 1)[1]
+    rows = [line for line in section.split("\n\n", 2)[1].splitlines() if line.startswith("|")]
+    assert [c.strip() for c in rows[0].strip("|").split("|")] == ["family", "models", "input"]
+    table = {}
+    for row in rows[2:]:
+        family, models, _ = (c.strip() for c in row.strip("|").split("|"))
+        table.update({name: family for name in re.findall(r"`([a-z0-9_]+)`", models)})
+    return table
+
+
+def test_readme_models_table_says_the_registrys_families():
+    from hetstack.catalogue import available, canonical_name, get_spec
+
+    table = readme_models_table()
+    assert {canonical_name(name) for name in table} == set(available("base")) | set(available("meta"))
+    wrong = {name: (family, get_spec(name).family) for name, family in table.items()
+             if family != get_spec(name).family}
+    assert not wrong, f"README family != registry family: {wrong}"

@@ -7,4 +7,5 @@ with job(snakemake):
     write_run_settings(snakemake.output.settings, symbol=w.symbol, horizon=int(w.horizon), bases=list(p.bases),
                        metas=list(p.metas), adapters={k: dict(v) for k, v in p.adapters.items()},
                        features_meta_path=i.features_meta, splits_path=i.splits, bars_path=i.bars,
-                       vol_window=p.vol_window, regime_window=p.regime_window, config_digest=p.digest)
+                       labels_path=i.labels, vol_window=p.vol_window, regime_window=p.regime_window,
+                       config_digest=p.digest, symbols=list(p.symbols))

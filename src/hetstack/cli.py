@@ -9,8 +9,9 @@
 
 `train` builds one Snakemake command line (the workflow's Snakefile, the report of the requested
 run as target, the config overrides in a small YAML file given with `--configfile`) and runs it;
-there is no second pipeline. The workflow is the source checkout's when hetstack runs from one,
-else the copy a built package ships in hetstack/_workflow (setup.py).
+there is no second pipeline. The workflow is the current folder's when it holds one (a clone, even
+with another clone's hetstack installed), else the source checkout hetstack runs from, else the
+copy a built package ships in hetstack/_workflow (setup.py).
 """
 
 from __future__ import annotations
@@ -26,25 +27,42 @@ from hetstack import paths
 
 WORKFLOW_FILES = ("Snakefile", "rules", "workflow_scripts", "config", "envs", "profiles", "report")
 SHIPPED = "_workflow"  # where setup.py copies WORKFLOW_FILES inside the package
+# Files that make a folder a hetstack workflow (a Snakefile alone could be any workflow's).
+WORKFLOW_MARKERS = ("Snakefile", "rules/common.smk", "rules/predict.smk", "config/config.schema.yaml",
+                    "workflow_scripts/run_settings.py")
 
 # What `hetstack models` prints as a model's input.
 INPUT_SHAPES = {"tabular": "2D (N, F)", "sequence": "3D (N, T, F)", "multires": "4D (N, TF, T, 5)",
                 "meta": "OOF matrix (N, n_bases*3)"}
 
 
-def workflow_dir() -> Path:
-    """The folder holding the Snakefile: the source checkout this module lives in, else the package's copy."""
+def is_workflow(folder: Path) -> bool:
+    return all((folder / name).is_file() for name in WORKFLOW_MARKERS)
+
+
+def find_workflow() -> tuple[Path, str]:
+    """The folder holding the Snakefile and where it was found: the current folder when it is a hetstack
+    workflow (train in a clone runs that clone), else the source checkout this module lives in, else
+    the package's copy."""
     from hetstack.errors import HetstackError
 
+    cwd = Path.cwd().resolve()
+    if is_workflow(cwd):
+        return cwd, "the current folder's"
     here = Path(__file__).resolve().parent
     checkout = here.parents[1]
     if here.parent.name == "src" and (checkout / "Snakefile").is_file():
-        return checkout
+        return checkout, "the checkout hetstack is imported from"
     shipped = here / SHIPPED
     if (shipped / "Snakefile").is_file():
-        return shipped
+        return shipped, "the installed package's"
     raise HetstackError(shipped, "the workflow's Snakefile is missing (neither a source checkout nor a built package)",
                         "reinstall with `pip install .` or `pip install -e .` from a checkout")
+
+
+def workflow_dir() -> Path:
+    """The folder holding the Snakefile (`find_workflow`)."""
+    return find_workflow()[0]
 
 
 def version() -> str:
@@ -149,11 +167,13 @@ def cmd_train(args) -> int:
     from hetstack.io import atomic_path
 
     try:
+        workflow, found = find_workflow()
         cmd = train_command(args)
         meta = train_meta(args)
     except HetstackError as err:
         print(f"hetstack error: {err}", file=sys.stderr)
         return 1
+    print(f"hetstack: workflow {workflow} ({found})", flush=True)
     with atomic_path(overrides_path(args)) as tmp:
         tmp.write_text(yaml.safe_dump(train_overrides(args), sort_keys=False))
     print(f"hetstack: config overrides {json.dumps(train_overrides(args))} in {overrides_path(args)}", flush=True)
@@ -173,29 +193,46 @@ def cmd_predict(args) -> int:
     from hetstack.data import read_bars
     from hetstack.errors import HetstackError
     from hetstack.io import atomic_path, write_parquet
-    from hetstack.predict import predict_bars
+    from hetstack.predict import predict_bars, read_run_settings, symbol_of_bars_file
 
     try:
+        settings = read_run_settings(args.run)
+        trained = settings["symbol"]
+        # a generic file name (new_bars.parquet) names no symbol: then the symbol is not checked
+        symbol = args.symbol or symbol_of_bars_file(args.bars, args.run, settings)
         bars = read_bars(args.bars)
         signals = predict_bars(args.run, bars, meta=args.meta, threads=args.threads, source=str(args.bars),
-                               symbol=args.symbol or Path(args.bars).stem, allow_other_symbol=args.allow_other_symbol)
+                               symbol=symbol, allow_other_symbol=args.allow_other_symbol)
     except HetstackError as err:
         print(f"hetstack error: {err}", file=sys.stderr)
         return 1
+    note = signals.attrs.pop("sample_id_note", "")
     if str(args.out).endswith(".csv"):
         with atomic_path(args.out) as tmp:
             signals.to_csv(tmp, index=False)
     else:
         write_parquet(args.out, signals)
     dropped = len(bars) - len(signals)
-    print(f"hetstack: {len(signals)} signals written to {args.out} ({dropped} bars without enough history dropped)")
+    if symbol is None:
+        checked = f"symbol not checked: pass --symbol {trained} to check it"
+    else:
+        checked = f"symbol {symbol} checked" + ("" if symbol == trained else f" (not the run's {trained}: allowed)")
+    print(f"hetstack: {len(signals)} signals written to {args.out} ({dropped} bars without enough history dropped); "
+          f"{checked}")
+    print(f"hetstack: {int(signals['sample_id'].notna().sum())} of them are the run's bars ({note}), "
+          f"{int(signals['in_sample'].sum())} inside its training period (in_sample)")
     return 0
 
 
 def cmd_status(args) -> int:
+    from hetstack.errors import HetstackError
     from hetstack.status import format_status, run_status
 
-    status = run_status(args.run)
+    try:
+        status = run_status(args.run)
+    except HetstackError as err:
+        print(f"hetstack error: {err}", file=sys.stderr)
+        return 1
     print(json.dumps(status, indent=2) if args.json else format_status(status))
     return 0 if status["exists"] else 1
 
@@ -276,7 +313,9 @@ def build_parser() -> argparse.ArgumentParser:
     predict.add_argument("--out", required=True, help="signals file (.parquet or .csv)")
     predict.add_argument("--meta", default=None, help="meta-learner (default: the run's first)")
     predict.add_argument("--threads", type=_positive, default=1)
-    predict.add_argument("--symbol", default=None, help="symbol of the bars (default: the file's stem, e.g. MES)")
+    predict.add_argument("--symbol", default=None,
+                         help="symbol of the bars, checked against the run's (default: the one the path names, "
+                              "e.g. results/MES/bars.parquet or MES.csv; a generic name is not checked)")
     predict.add_argument("--allow-other-symbol", action="store_true",
                          help="score bars of a symbol other than the run's")
     predict.set_defaults(func=cmd_predict)

@@ -8,6 +8,10 @@ from pathlib import Path
 
 from hetstack import paths
 
+RUN_NAME = re.compile(r"[^_]+_h\d+")  # results/{symbol}_h{horizon}; symbols have no "_"
+# Anything of these makes a folder a run folder, whatever its name.
+RUN_FILES = (paths.LABELS, paths.SPLITS, paths.SETTINGS, paths.MANIFEST, paths.META_MATRIX, paths.OOF_DIR, "models")
+
 
 def _bases(run: Path, settings: dict | None) -> list[str]:
     if settings and settings.get("base_models"):
@@ -27,12 +31,36 @@ def _n_folds(run: Path) -> int | None:
     return None
 
 
+def check_run_folder(run: Path) -> None:
+    """Refuse an existing folder that is no run folder (results/{symbol}, results/), naming the run folders
+    to pass instead: its status would read as an empty, incomplete run."""
+    from hetstack.errors import HetstackError
+
+    name = run.resolve().name
+    if RUN_NAME.fullmatch(name) or any((run / f).exists() for f in RUN_FILES):
+        return
+
+    def run_folders(folder: Path, pattern: str) -> list[str]:
+        return sorted(str(folder / p.name) for p in folder.glob(pattern) if p.is_dir() and RUN_NAME.fullmatch(p.name))
+
+    if (run / "bars.parquet").is_file() or (run / "features.npy").is_file():
+        parent = run.parent if run.name else run.resolve().parent
+        what, runs = "a symbol folder (bars, features), not a run folder", run_folders(parent, f"{name}_h*")
+        none = f"{parent / name}_h{{horizon}} (none built yet: `hetstack train --symbol {name} --horizon H`)"
+    else:  # e.g. results/
+        what, runs = "not a run folder", run_folders(run, "*_h*")
+        none = f"{paths.RUN_DIR} (none in this folder)"
+    raise HetstackError(str(run), what, f"pass a run folder: {', '.join(runs)}" if runs else f"pass a run folder {none}")
+
+
 def run_status(run_dir: str | Path) -> dict:
-    """{exists, run, n_folds, bases: {base: {folds_done, folds_missing, test, model}}, matrix, metas, reports, ...}."""
+    """{exists, run, n_folds, bases: {base: {folds_done, folds_missing, test, model}}, matrix, metas, reports,
+    complete, missing}. A folder that is no run folder raises HetstackError (`check_run_folder`)."""
     run = Path(run_dir)
     status: dict = {"run": str(run), "exists": run.is_dir()}
     if not run.is_dir():
         return status
+    check_run_folder(run)
     settings_path = run / paths.SETTINGS
     settings = json.loads(settings_path.read_text()) if settings_path.is_file() else None
     n_folds = _n_folds(run)
@@ -54,8 +82,15 @@ def run_status(run_dir: str | Path) -> dict:
     status["reports"] = sorted(p.name.removesuffix(paths.REPORT_SUFFIX) for p in run.glob(f"*{paths.REPORT_SUFFIX}"))
     plots = run / paths.PLOTS_DIR
     status["plots"] = sorted(p.name for p in plots.iterdir() if p.is_dir()) if plots.is_dir() else []
-    status["complete"] = bool(bases) and all(not b["folds_missing"] and b["test"] for b in bases.values()) \
-        and status["matrix"] and bool(status["reports"])
+    # what a finished run has; predict needs run_settings.json, runs and diff manifest.json
+    missing = [] if bases else ["bases"]
+    missing += [f"OOF folds of {b}" for b, s in bases.items() if s["folds_missing"]]
+    missing += [f"test predictions of {b}" for b, s in bases.items() if not s["test"]]
+    missing += [what for what, have in (("meta matrix", status["matrix"]), ("reports", status["reports"]),
+                                        (paths.SETTINGS, status["run_settings"]), (paths.MANIFEST, status["manifest"]))
+                if not have]
+    status["missing"] = missing
+    status["complete"] = not missing
     return status
 
 
@@ -67,7 +102,8 @@ def format_status(status: dict) -> str:
         return "yes" if flag else "MISSING"
 
     n = status["n_folds"]
-    lines = [f"run {status['run']}: {'complete' if status['complete'] else 'incomplete'}",
+    state = "complete" if status["complete"] else f"incomplete (missing: {', '.join(status['missing'])})"
+    lines = [f"run {status['run']}: {state}",
              f"  labels: {mark(status['labels'])}   folds: {mark(status['folds'])} ({n if n is not None else '?'})"
              f"   run_settings: {mark(status['run_settings'])}   manifest: {mark(status['manifest'])}"]
     for base, b in status["bases"].items():
