@@ -25,10 +25,10 @@ rule run_settings:
         "../workflow_scripts/run_settings.py"
 
 
-# What produced the run: config, versions, commit, input hashes, machine, job times, scores.
+# What produced the run: config, versions, commit, input hashes, machine, job times. Every report
+# reads it, so asking for a report builds what `hetstack predict`, `runs` and `diff` need.
 rule manifest:
     input:
-        reports=lambda wc: expand(run_file("{meta}_report.json"), meta=METAS, **wc),
         settings=run_file("run_settings.json"),
         bars=symbol_file("bars.parquet"),
         data=bars_input,

@@ -7,6 +7,10 @@ rule report:
         matrix=run_file("meta_matrix.parquet"),
         labels=run_file("labels.parquet"),
         bars=symbol_file("bars.parquet"),
+        source=symbol_file("bars_source.json"),
+        # Not read: a report follows what `hetstack predict`, `runs` and `diff` need of its run.
+        settings=run_file("run_settings.json"),
+        manifest=run_file("manifest.json"),
     output:
         report=run_file("{meta}_report.json"),
         predictions=run_file("predictions/{meta}_test.parquet"),

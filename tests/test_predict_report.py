@@ -40,6 +40,9 @@ def workdir(tmp_path_factory, snakemake_run):
     return path
 
 
+SIGNAL_COLUMNS = ["timestamp", "row", "sample_id", "in_sample", "prediction", *PROB_COLUMNS, "confidence"]
+
+
 @pytest.mark.parametrize("meta", [None, "meta_regime", "auto"])  # None: the run's first, meta_ridge
 def test_predict_reproduces_the_workflows_test_predictions(workdir, meta):
     from hetstack.predict import predict_bars
@@ -49,14 +52,36 @@ def test_predict_reproduces_the_workflows_test_predictions(workdir, meta):
     signals = predict_bars(run, bars, meta=meta)
     expected = pd.read_parquet(run / f"predictions/{meta or 'meta_ridge'}_test.parquet")
     settings = json.loads((run / "run_settings.json").read_text())
+    labels = pd.read_parquet(run / "labels.parquet")
     assert settings["base_models"] == ["lightgbm", "gru"] and settings["horizon"] == 5
-    # every bar with the lookback's history is scored, in order
-    np.testing.assert_array_equal(signals["sample_id"], np.arange(settings["lookback"], len(bars)))
+    assert list(signals.columns) == SIGNAL_COLUMNS and signals["sample_id"].dtype == "Int64"
+    # every bar with the lookback's history is scored, in order; on the run's own bars the run's ids are positions
+    rows = np.arange(settings["lookback"], len(bars))
+    np.testing.assert_array_equal(signals["row"], rows)
+    np.testing.assert_array_equal(signals["sample_id"].to_numpy(np.int64), rows)
+    # and on a tail of them (the lookback's history before the last train samples, then gap and test) the
+    # run's ids too, not positions in the tail
+    first_test = int(labels.loc[labels["split"] == "test", "sample_id"].min())
+    start = first_test - 100 - settings["lookback"]
+    tail = predict_bars(run, bars.iloc[start:].reset_index(drop=True), meta=meta)
+    np.testing.assert_array_equal(tail["row"], np.arange(settings["lookback"], len(bars) - start))
+    np.testing.assert_array_equal(tail["sample_id"].to_numpy(np.int64), np.arange(first_test - 100, len(bars)))
+    # in_sample: up to the last train label's end, so every train sample and no test sample
+    train_end = int(labels.loc[labels["split"] == "train", "t1"].max())
+    for frame in (signals, tail):
+        np.testing.assert_array_equal(frame["in_sample"], frame["sample_id"].to_numpy(np.int64) <= train_end)
+        by_id = frame.set_index("sample_id")["in_sample"]
+        assert not by_id.loc[expected["sample_id"].to_numpy()].any()
+        assert by_id.loc[by_id.index.intersection(labels.loc[labels["split"] == "train", "sample_id"])].all()
+    assert tail["in_sample"].any() and not tail["in_sample"].all()
     got = signals.set_index("sample_id").loc[expected["sample_id"].to_numpy()]
     np.testing.assert_allclose(got[PROB_COLUMNS].to_numpy(), expected[PROB_COLUMNS].to_numpy(), rtol=1e-9, atol=1e-12)
     np.testing.assert_array_equal(got["prediction"].to_numpy(), expected["prediction"].to_numpy())
     np.testing.assert_allclose(got["confidence"].to_numpy(), expected["confidence"].to_numpy(), rtol=1e-9)
     assert (got["timestamp"].to_numpy() == expected["timestamp"].to_numpy()).all()
+    # the tail's probabilities too (float32 rounding of rolling sums over a shorter history is all that differs)
+    got_tail = tail.set_index("sample_id").loc[expected["sample_id"].to_numpy()]
+    np.testing.assert_allclose(got_tail[PROB_COLUMNS].to_numpy(), expected[PROB_COLUMNS].to_numpy(), atol=1e-5)
 
 
 def test_reports_hold_the_regime_weights_and_the_auto_choice(workdir):
@@ -100,7 +125,7 @@ def test_reports_hold_intervals_and_the_trials_statistics(workdir):
     assert statistics["bootstrap"]["block"] == 10  # twice the 5-bar labels
     assert set(statistics["readings"]) == {"psr", "dsr", "pbo"}
     page = (run / "plots/meta_regime/scores.html").read_text()
-    assert "PBO" in page and "<th>dsr</th>" in page
+    assert "PBO" in page and "<th>DSR</th>" in page
     assert report["cpcv"] is None and report["settings"]["scheme"] == "kfold"  # CPCV only when asked for
 
 
@@ -113,8 +138,12 @@ def test_predict_command_drops_bars_without_history(workdir):
     result = hetstack("predict", "--run", str(run), "--bars", str(new), "--out", "signals.parquet", cwd=workdir)
     assert result.returncode == 0, result.stderr
     signals = pd.read_parquet(workdir / "signals.parquet")
-    assert len(signals) == 50 and "50 signals written" in result.stdout
-    assert list(signals.columns) == ["sample_id", "timestamp", "prediction", *PROB_COLUMNS, "confidence"]
+    assert len(signals) == 50 and "50 signals written" in result.stdout and "symbol SYN checked" in result.stdout
+    assert "50 of them are the run's bars" in result.stdout and "0 inside its training period" in result.stdout
+    assert list(signals.columns) == SIGNAL_COLUMNS and signals["sample_id"].dtype == "Int64"
+    np.testing.assert_array_equal(signals["sample_id"].to_numpy(np.int64), np.arange(len(bars) - 50, len(bars)))
+    np.testing.assert_array_equal(signals["row"], np.arange(lookback, lookback + 50))
+    assert not signals["in_sample"].any()
     np.testing.assert_allclose(signals[PROB_COLUMNS].sum(axis=1), 1.0, rtol=1e-9)
     assert set(signals["prediction"]) <= {-1, 0, 1}
     # the same as a prediction over the full history: every feature reads a bounded past, so the
@@ -130,13 +159,31 @@ def test_predict_command_drops_bars_without_history(workdir):
         assert result.returncode == 1 and "Traceback" not in result.stderr and not (workdir / "x.parquet").exists()
         return result.stderr
 
+    # the README's example: a generic name names no symbol, so it is scored and the symbol not checked;
+    # the run's own results/SYN/bars.parquet names SYN (not 'bars')
+    generic = workdir / "new_bars.parquet"
+    bars.iloc[-(lookback + 50):].to_parquet(generic)
+    result = hetstack("predict", "--run", str(run), "--bars", str(generic), "--out", "generic.parquet", cwd=workdir)
+    assert result.returncode == 0, result.stderr
+    assert "symbol not checked: pass --symbol SYN to check it" in result.stdout
+    result = hetstack("predict", "--run", str(run), "--bars", "results/SYN/bars.parquet", "--out", "own.parquet",
+                      cwd=workdir)
+    assert result.returncode == 0 and "symbol SYN checked" in result.stdout, result.stderr
+
     bars.iloc[:lookback].to_parquet(new)  # nothing has enough history: one clear line, exit 1
     assert "lookback" in refused(new)
-    # another symbol's bars: refused unless asked for; the same bars as 5-minute bars: always refused
-    other = workdir / "MGC.parquet"
+    # another symbol's bars (named by --symbol, or by a file named as a symbol the project knows): refused
+    # unless asked for; the same bars as 5-minute bars: always refused
+    assert "trained on 'SYN'" in refused(generic, "--symbol", "MGC")
+    (workdir / "incoming").mkdir()
+    other = workdir / "incoming/MGC.parquet"
     bars.iloc[-(lookback + 50):].to_parquet(other)
-    assert "trained on 'SYN'" in refused(other)
-    assert hetstack("predict", "--run", str(run), "--bars", str(other), "--out", "other.parquet",
+    (workdir / "results/MGC").mkdir()  # MGC's folder beside the run: a symbol the project knows
+    try:
+        assert "trained on 'SYN'" in refused(other)
+    finally:
+        (workdir / "results/MGC").rmdir()
+    assert hetstack("predict", "--run", str(run), "--bars", str(generic), "--out", "other.parquet", "--symbol", "MGC",
                     "--allow-other-symbol", cwd=workdir).returncode == 0
     slow = bars.iloc[-(lookback + 50):].copy()
     slow["timestamp"] = pd.date_range(slow["timestamp"].iloc[0], periods=len(slow), freq="5min")
@@ -159,8 +206,11 @@ def test_run_settings_follow_the_models(workdir):
 def test_status_lists_shards_and_outputs(workdir):
     result = hetstack("status", "results/SYN_h5", cwd=workdir)
     assert result.returncode == 0, result.stderr
-    assert "complete" in result.stdout and "base gru" in result.stdout and "OOF folds 3/3" in result.stdout
+    assert ": complete" in result.stdout and "base gru" in result.stdout and "OOF folds 3/3" in result.stdout
     assert "manifest: yes" in result.stdout  # `all` builds the run's manifest
+    symbol = hetstack("status", "results/SYN", cwd=workdir)  # the symbol's folder: which run folder to pass
+    assert symbol.returncode == 1 and symbol.stderr.strip().endswith(
+        "results/SYN: a symbol folder (bars, features), not a run folder; fix: pass a run folder: results/SYN_h5")
     fold = workdir / "results/SYN_h5/oof/gru/fold1.parquet"
     saved = fold.read_bytes()
     fold.unlink()
@@ -237,4 +287,7 @@ def test_html_report_shows_every_plot_in_a_browser(workdir, snakemake_run):
     for path, img in check["images"].items():
         assert img and img["complete"] and img["width"] > 200 and img["height"] > 200 and img["shown"] > 100, path
         assert img["caption"].startswith("<p>") and len(img["caption"]) > 100, path  # the rendered caption
-    assert check["others"] == {f"results/SYN_h5/plots/{meta}/scores.html": "text/html" for meta in METAS}
+    assert check["others"] == {f"results/SYN_h5/plots/{meta}/{page}.html": "text/html" for meta in METAS
+                               for page in ("scores", "headline")}
+    for meta in METAS:  # the first screen: every run's headline
+        assert f"SYN h5 {meta}" in check["text"] and "Meta-learner:" in check["text"]

@@ -51,7 +51,7 @@ def test_manifest_records_config_versions_inputs_and_jobs(two_runs):
     assert folds == [f"{b}/fold{k}" for b in ("logistic", "ridge") for k in range(3)]
     assert all(j["s"] > 0 for j in manifest["jobs"]) and {"fit_meta", "retrain_base", "features"} <= {
         j["rule"] for j in manifest["jobs"]}
-    assert set(manifest["scores"]["bases"]) == {"ridge", "logistic"}
+    assert manifest["run"]["base_models"] == ["ridge", "logistic"] and "scores" not in manifest  # the reports hold them
     assert manifest["code"]["version"] and manifest["machine"]["cores"] >= 1
 
 
@@ -61,7 +61,11 @@ def test_runs_lists_and_diff_compares_two_runs(two_runs):
     listed = hetstack("runs", "--json", str(path), cwd=path)
     assert listed.returncode == 0, listed.stderr
     (row,) = json.loads(listed.stdout)
-    assert row["bases"] == "ridge,logistic" and row["metas"] == "meta_ridge"
+    assert row["bases"] == "ridge,logistic" and row["metas"] == "meta_ridge" and row["meta"] == "meta_ridge"
+    report = json.loads((second / "meta_ridge_report.json").read_text())
+    # one best base everywhere: the report's, chosen by OOF log loss, never by a test score
+    assert row["best_base"] == report["performance"]["best_base"]
+    assert row["base_test_skill"] == report["base_model_performance"][row["best_base"]]["test_skill"]
     assert "lightgbm,ridge" in hetstack("runs", str(path / "kept"), cwd=path).stdout
     diff = hetstack("diff", "--json", str(first), str(second), cwd=path)
     assert diff.returncode == 0, diff.stderr

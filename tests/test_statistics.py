@@ -166,7 +166,7 @@ def test_report_statistics_count_a_model_trading_as_another_once():
     noise = rng.dirichlet([1, 1, 1], n)
     run = ReportSettings(symbol="SYN", horizon=5, cost_bps=0.0, config_digest="", settings={})
     out = score_statistics(y, ids, ids + 5, {"a": good, "b": noise, "meta": good.copy()}, np.full(3, 1 / 3),
-                           ("meta", "a", "a"), close, 252 * 390, run)
+                           ("meta", "a"), close, 252 * 390, run)
     assert out["trials"] == ["a", "b"] and out["pbo"]["n_models"] == 2
     assert out["sharpe"]["meta"]["same_trades_as"] == "a" and out["sharpe"]["a"]["n_trials"] == 2
     assert out["gain_intervals"]["improvement_over_best_base"] == [0.0, 0.0]  # the same predictions

@@ -58,8 +58,13 @@ def test_report_has_every_field_with_real_values(workdir):
                 "test_log_loss"):
         assert isinstance(perf[key], float)
     assert perf["max_drawdown"] <= 0.0
-    best = max(p["test_acc"] for p in report["base_model_performance"].values())
-    assert perf["improvement_over_best_base"] == pytest.approx(perf["test_accuracy"] - best)
+    # the best base is chosen on train rows alone: the lowest OOF log loss, never a test score
+    bases = report["base_model_performance"]
+    best = min(bases, key=lambda b: bases[b]["oof_log_loss"])
+    assert perf["best_base"] == best and "best_base_by_val" not in perf
+    assert perf["improvement_over_best_base"] == pytest.approx(perf["test_accuracy"] - bases[best]["test_acc"])
+    assert perf["log_loss_improvement_over_best_base"] == pytest.approx(
+        bases[best]["test_log_loss"] - perf["test_log_loss"])
     assert report["samples"]["n_train"] > 1000 and report["samples"]["n_test"] > 500
     assert len(report["config_digest"]) == 16
 

@@ -5,5 +5,5 @@ from hetstack.workflow import job
 with job(snakemake):
     i, p, w = snakemake.input, snakemake.params, snakemake.wildcards
     write_manifest(snakemake.output.manifest, symbol=w.symbol, horizon=int(w.horizon), config=dict(p.config),
-                   config_digest=p.digest, report_paths=dict(zip(p.metas, i.reports)), data_files=list(i.data),
+                   config_digest=p.digest, settings_path=i.settings, metas=list(p.metas), data_files=list(i.data),
                    bars_path=i.bars, workflow_dir=p.workflow_dir)

@@ -13,4 +13,4 @@ with job(snakemake):
         shards = {base: [s for s in i.cpcv_shards if f"/cpcv/{base}/" in s] for base in p.bases}
         cpcv = CpcvInputs(i.cpcv_summary, shards, dict(zip([w.meta, *p.trial_names], i.cpcv_metas)))
     build_report(w.meta, i.meta_model, tests, i.matrix, i.labels, i.bars, o.report, o.predictions, run,
-                 trial_meta_dirs=dict(zip(p.trial_names, i.trials)), cpcv=cpcv)
+                 trial_meta_dirs=dict(zip(p.trial_names, i.trials)), cpcv=cpcv, source_path=i.source)

@@ -149,6 +149,7 @@ def trading_metrics(positions, sample_ids, close, timestamps, horizon, cost_bps)
       max_drawdown: min(equity / cummax(equity) - 1) with equity starting at 1 (<= 0).
       total_return: equity_end - 1; annualized_return: equity_end ** (1 / years) - 1 (-1 if ruined).
       annualized_volatility: std(pnl, ddof=1) * sqrt(bars_per_year).
+      years: the scored span's length in years.
       turnover: total sum of |position change| over the span including the final unwind, in units
         of capital (so total costs = turnover * cost_bps * 1e-4).
       n_signals: samples with p_i != 0; hit_rate: share of those with
@@ -187,6 +188,7 @@ def trading_metrics(positions, sample_ids, close, timestamps, horizon, cost_bps)
         "annualized_return": float(annualized_return),
         "annualized_volatility": float(std * math.sqrt(bars_per_year)),
         "bars_per_year": float(bars_per_year),
+        "years": float(years),  # the span scored: what the annual figures extrapolate
         "turnover": float(book.traded.sum()),
         "n_signals": int(signalled.sum()),
         "hit_rate": float(hits.mean()) if hits.size else float("nan"),

@@ -26,16 +26,40 @@ def load_manifest(run: str | Path) -> dict:
     return read_json(path)
 
 
+def score_record(run: str | Path, metas: list[str]) -> dict:
+    """The headline test scores of every base and meta-learner, from the run's reports (a meta-learner
+    without a report yet is left out), and the best base as the reports define it (chosen on OOF rows)."""
+    scores: dict = {"bases": {}, "meta_learners": {}, "best_base": None}
+    for meta in metas:
+        path = Path(run) / f"{meta}{paths.REPORT_SUFFIX}"
+        if not path.is_file():
+            continue
+        report = read_json(path)
+        perf = report["performance"]
+        scores["best_base"] = perf["best_base"]
+        scores["meta_learners"][meta] = {
+            "test_accuracy": perf["test_accuracy"], "test_log_loss": perf["test_log_loss"],
+            "test_skill": perf["test_skill"], "sharpe_ratio": perf["sharpe_ratio"],
+            "improvement_over_best_base": perf["improvement_over_best_base"]}
+        for base, p in report["base_model_performance"].items():
+            scores["bases"].setdefault(base, {"test_accuracy": p["test_acc"], "test_log_loss": p["test_log_loss"],
+                                              "test_skill": p["test_skill"],
+                                              "sharpe_ratio": p["trading"]["sharpe_ratio"]})
+    return scores
+
+
 def run_row(run: Path) -> dict:
+    """One line of `hetstack runs`: the run's default meta-learner and its best base (by OOF log loss,
+    as its reports say), each with its test skill; nothing here is picked on test rows."""
     manifest = load_manifest(run)
-    scores = manifest["scores"]
-    best_meta = max(scores["meta_learners"].items(), key=lambda kv: kv[1]["test_skill"], default=(None, {}))
-    best_base = max(scores["bases"].items(), key=lambda kv: kv[1]["test_skill"], default=(None, {}))
+    metas = manifest["run"]["meta_learners"]
+    scores = score_record(run, metas)
+    meta = metas[0] if metas else None
+    best_base = scores["best_base"]
     commit = manifest["code"]["git_commit"]
-    return {"run": str(run), "bases": ",".join(manifest["run"]["base_models"]),
-            "metas": ",".join(manifest["run"]["meta_learners"]),
-            "best_meta": best_meta[0], "meta_test_skill": best_meta[1].get("test_skill"),
-            "best_base": best_base[0], "base_test_skill": best_base[1].get("test_skill"),
+    return {"run": str(run), "bases": ",".join(manifest["run"]["base_models"]), "metas": ",".join(metas),
+            "meta": meta, "meta_test_skill": scores["meta_learners"].get(meta, {}).get("test_skill"),
+            "best_base": best_base, "base_test_skill": scores["bases"].get(best_base, {}).get("test_skill"),
             "job_s": round(sum(j["s"] or 0.0 for j in manifest["jobs"]), 1),
             "config": manifest["run"]["config_digest"],
             "commit": (commit[:10] + ("+" if manifest["code"]["git_dirty"] else "")) if commit else "-"}
@@ -73,10 +97,11 @@ def _changes(a: dict, b: dict) -> dict:
 def diff_runs(run_a: str | Path, run_b: str | Path) -> dict:
     """What differs between two runs: settings, code, packages, inputs, and every shared score (b - a)."""
     a, b = load_manifest(run_a), load_manifest(run_b)
+    scores_a, scores_b = score_record(run_a, a["run"]["meta_learners"]), score_record(run_b, b["run"]["meta_learners"])
     scores = {}
     for kind in ("bases", "meta_learners"):
-        for model in sorted(set(a["scores"][kind]) | set(b["scores"][kind])):
-            left, right = a["scores"][kind].get(model), b["scores"][kind].get(model)
+        for model in sorted(set(scores_a[kind]) | set(scores_b[kind])):
+            left, right = scores_a[kind].get(model), scores_b[kind].get(model)
             if left is None or right is None:
                 scores[model] = {"only_in": str(run_a if right is None else run_b)}
                 continue

@@ -1,6 +1,6 @@
 """Stage function of rule manifest: what produced a run folder, so that a run can be compared with
 another and reproduced — the resolved config, the library versions, the code's commit, the input
-data's hashes, the machine, every job's wall time and peak memory, and the headline scores."""
+data's hashes, the machine, and every fitting job's wall time and peak memory."""
 
 from __future__ import annotations
 
@@ -14,7 +14,7 @@ from hetstack.io import read_json, write_json
 
 PACKAGES = ("snakemake", "numpy", "pandas", "pyarrow", "scikit-learn", "scipy", "catboost", "lightgbm",
             "xgboost", "xgboost-cpu", "torch", "arch")
-MANIFEST_VERSION = 1
+MANIFEST_VERSION = 2  # 2: scores left to the reports, which follow the manifest
 
 
 def package_versions(names=PACKAGES) -> dict[str, str | None]:
@@ -107,35 +107,19 @@ def _number(text) -> float | None:
         return None  # "NA": too short for psutil to sample
 
 
-def score_record(report_paths: dict[str, str]) -> dict:
-    """The headline test scores of every base (from the first report) and every meta-learner."""
-    scores: dict = {"bases": {}, "meta_learners": {}}
-    for meta, path in report_paths.items():
-        report = read_json(path)
-        perf = report["performance"]
-        scores["meta_learners"][meta] = {
-            "test_accuracy": perf["test_accuracy"], "test_log_loss": perf["test_log_loss"],
-            "test_skill": perf["test_skill"], "sharpe_ratio": perf["sharpe_ratio"],
-            "improvement_over_best_base": perf["improvement_over_best_base"]}
-        for base, p in report["base_model_performance"].items():
-            scores["bases"].setdefault(base, {"test_accuracy": p["test_acc"], "test_log_loss": p["test_log_loss"],
-                                              "test_skill": p["test_skill"],
-                                              "sharpe_ratio": p["trading"]["sharpe_ratio"]})
-    return scores
-
-
 def write_manifest(out: str, *, symbol: str, horizon: int, config: dict, config_digest: str,
-                   report_paths: dict[str, str], data_files: list[str], bars_path: str, workflow_dir: str,
+                   settings_path: str, metas: list[str], data_files: list[str], bars_path: str, workflow_dir: str,
                    benchmarks_dir: str = "benchmarks") -> dict:
-    """manifest.json of one run folder."""
+    """manifest.json of one run folder, written before its reports (which read it): the scores
+    `hetstack runs` and `diff` show come from the reports themselves. `metas`: as the config names
+    them, as the report files are named."""
     from hetstack.catalogue import canonical_name
 
-    scores = score_record(report_paths)
+    bases = list(read_json(settings_path)["base_models"])
     manifest = {
         "manifest_version": MANIFEST_VERSION,
-        "run": {"symbol": symbol, "horizon": int(horizon),
-                "base_models": read_json(next(iter(report_paths.values())))["base_models"],
-                "meta_learners": list(report_paths), "config_digest": config_digest},
+        "run": {"symbol": symbol, "horizon": int(horizon), "base_models": bases, "meta_learners": metas,
+                "config_digest": config_digest},
         "config": config,
         "code": code_record(workflow_dir),
         "packages": package_versions(),
@@ -143,9 +127,7 @@ def write_manifest(out: str, *, symbol: str, horizon: int, config: dict, config_
                    "synthetic": None if data_files else {"seed": config.get("seed"), **(config.get("synthetic") or {})},
                    "bars": file_record(bars_path)},
         "machine": machine_record(),
-        "jobs": job_records(benchmarks_dir, symbol, horizon,
-                            set(scores["bases"]) | {canonical_name(m) for m in report_paths}),
-        "scores": scores,
+        "jobs": job_records(benchmarks_dir, symbol, horizon, set(bases) | {canonical_name(m) for m in metas}),
     }
     write_json(out, manifest)
     return manifest

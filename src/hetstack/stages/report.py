@@ -38,11 +38,12 @@ class CpcvInputs:
 
 
 def build_report(meta_requested: str, meta_dir: str, base_tests: dict[str, str], matrix_path: str, labels_path: str,
-                 bars_path: str, out_report: str, out_predictions: str, run: ReportSettings,
+                 bars_path: str, out_report: str, out_predictions: str, run: ReportSettings, *, source_path: str,
                  trial_meta_dirs: dict[str, str] | None = None, cpcv: CpcvInputs | None = None) -> dict:
     """Score the stacked ensemble and each base on the same hold-out rows; write the report JSON.
     `trial_meta_dirs`: the run's other meta-learners, compared with this one as trials (DSR, PBO);
-    `cpcv`: the CPCV paths of the train period to summarize (oof.scheme: cpcv)."""
+    `cpcv`: the CPCV paths of the train period to summarize (oof.scheme: cpcv);
+    `source_path`: the bars' source record (rule bars), stated at the top of the report."""
     from hetstack.evaluation import class_prior, classification_metrics, trading_metrics
     from hetstack.catalogue import get_spec, load_model
 
@@ -67,20 +68,24 @@ def build_report(meta_requested: str, meta_dir: str, base_tests: dict[str, str],
     no_skill = _bases_without_skill(meta_requested, base_perf, meta.base_names)
     meta_test = classification_metrics(y_test, out.probabilities, prior=prior)
     meta_trading = trading(out.probabilities)
-    best_base = max(base_names, key=lambda b: base_perf[b]["test_acc"])
-    best_by_val = max(base_names, key=lambda b: base_perf[b]["val_acc"])
+    best_base = min(base_names, key=lambda b: base_perf[b]["oof_log_loss"])  # chosen without a test row
+    passes = passes_through(out.probabilities, X_test, base_names)
     trials = {**{b: X_test[:, 3 * i:3 * i + 3] for i, b in enumerate(base_names)}, meta_requested: out.probabilities,
               **_trial_probabilities(trial_meta_dirs or {}, frames, bars, test_ids, run.regime_window)}
-    best_by_log_loss = min(base_names, key=lambda b: base_perf[b]["test_log_loss"])
     statistics = score_statistics(y_test, test_ids, samples.column("t1", test_ids), trials, prior,
-                                  (meta_requested, best_base, best_by_log_loss), close,
-                                  meta_trading["bars_per_year"], run)
+                                  (meta_requested, best_base), close, meta_trading["bars_per_year"], run)
+    if passes == best_base:  # the gain is zero by construction: no interval to print
+        statistics["gain_intervals"] = None
     for name, perf in base_perf.items():
         perf["intervals"] = statistics["intervals"][name]
+    source = read_json(source_path)
     report = {
         "symbol": run.symbol,
         "horizon": run.horizon,
+        "data_source": source,
         "meta_learner": meta_requested,
+        # the base whose probabilities the meta-learner passes on unchanged (auto keeping a base), else None
+        "passes_through": passes,
         "meta_learner_type": get_spec(meta_requested).name.removeprefix("meta_"),
         "base_models": base_names,
         "base_model_performance": base_perf,
@@ -92,10 +97,10 @@ def build_report(meta_requested: str, meta_dir: str, base_tests: dict[str, str],
         "meta_learner_weights_method": meta.weights_method,
         "meta_learner_coefficients": meta.coefficients() if hasattr(meta, "coefficients") else None,
         "meta_learner_regime_weights": meta.regime_weights() if hasattr(meta, "regime_weights") else None,
-        "performance": {**_meta_performance(validation["meta"], meta_test, meta_trading, base_perf, best_base,
-                                            best_by_val),
+        "performance": {**_meta_performance(validation["meta"], meta_test, meta_trading, base_perf, best_base),
                         "intervals": statistics["intervals"][meta_requested],
                         "gain_intervals": statistics["gain_intervals"]},
+        "trading_caveats": trading_caveats(meta_trading, statistics, meta_requested, source, run, len(test_ids)),
         "statistics": {k: v for k, v in statistics.items() if k not in ("intervals", "gain_intervals")},
         "cpcv": None if cpcv is None else cpcv_report(cpcv.summary, cpcv.base_shards, cpcv.meta_predictions,
                                                       labels_path, bars_path, run.horizon, run.cost_bps, prior),
@@ -126,6 +131,37 @@ def _sample_counts(matrix: pd.DataFrame, test_ids: np.ndarray, validation: dict,
     }
 
 
+def passes_through(meta_probabilities: np.ndarray, base_probabilities: np.ndarray, base_names: list[str]) -> str | None:
+    """The base whose test probabilities the meta-learner returns unchanged (auto keeping one base), else
+    None. Unchanged up to the rounding of the meta-learner's renormalization."""
+    for i, b in enumerate(base_names):
+        if np.allclose(meta_probabilities, base_probabilities[:, 3 * i:3 * i + 3], rtol=0.0, atol=1e-9):
+            return b
+    return None
+
+
+def trading_caveats(trading: dict, statistics: dict, meta: str, source: dict, run: ReportSettings,
+                    n_test: int) -> list[str]:
+    """What a reader must know before reading the trading figures: the data, the span annualized,
+    how many independent bets it holds, the Sharpe's interval and the cost assumed."""
+    caveats = []
+    if source["kind"] == "synthetic":
+        caveats.append("synthetic bars: these trading figures say nothing about a real market")
+    days = trading["years"] * 365.25
+    caveats.append(f"annualized from {days:.1f} days of test bars: "
+                   + ("a single short period, so the annual return ({:.0%}) and Sharpe extrapolate it and mean little"
+                      if days < 365 else "one period; the annual return is {:.0%}").format(trading["annualized_return"]))
+    low, high = statistics["intervals"][meta]["sharpe_ratio"]
+    level = statistics["bootstrap"]["confidence"]
+    caveats.append(f"Sharpe {trading['sharpe_ratio']:.2f} a year, {level:.0%} interval [{low:.2f}, {high:.2f}] "
+                   f"(block bootstrap of {statistics['bootstrap']['block']}-bar blocks)")
+    caveats.append(f"about {n_test // max(run.horizon, 1)} independent bets: {n_test} test rows whose "
+                   f"{run.horizon}-bar labels overlap")
+    caveats.append(f"costs: {run.cost_bps:g} bp per unit of turnover (turnover {trading['turnover']:.0f}); "
+                   "no slippage, financing or position limits")
+    return caveats
+
+
 def _bases_without_skill(meta_requested: str, base_perf: dict, meta_bases) -> list[str]:
     no_skill = [b for b in base_perf if base_perf[b]["oof_skill"] <= 0]
     for b in no_skill:
@@ -154,12 +190,12 @@ def score_statistics(y: np.ndarray, test_ids: np.ndarray, t1: np.ndarray, probab
                      run: ReportSettings) -> dict:
     """Block-bootstrap intervals of every model's test scores and Sharpe, the meta-learner's paired gains,
     PSR/DSR of each Sharpe and PBO over all the models. `probabilities`: the bases, this meta-learner
-    and the run's other trials; `best`: (this meta, best base by accuracy, best base by log loss)."""
+    and the run's other trials; `best`: (this meta, the best base by OOF log loss)."""
     from hetstack.evaluation import per_sample_scores, staggered_book
     from hetstack.stages.meta import block_rows
     from hetstack.statistics import cscv_pbo, mean_intervals, sharpe_intervals, sharpe_statistics
 
-    meta_name, best_by_accuracy, best_by_log_loss = best
+    meta_name, best_base = best
     cfg = run.statistics
     reps, confidence, seed = int(cfg["bootstrap_reps"]), float(cfg["confidence"]), int(run.seed)
     block = block_rows(test_ids, t1)
@@ -167,8 +203,8 @@ def score_statistics(y: np.ndarray, test_ids: np.ndarray, t1: np.ndarray, probab
     scored = names[:names.index(meta_name) + 1]  # the bases and this meta; the other trials have their reports
     terms = {m: per_sample_scores(y, probabilities[m], prior) for m in scored}
     keys = ("accuracy", "log_loss", "skill")
-    gains = [terms[meta_name]["accuracy"] - terms[best_by_accuracy]["accuracy"],
-             terms[best_by_log_loss]["log_loss"] - terms[meta_name]["log_loss"]]
+    gains = [terms[meta_name]["accuracy"] - terms[best_base]["accuracy"],
+             terms[best_base]["log_loss"] - terms[meta_name]["log_loss"]]
     drawn = iter(mean_intervals(np.column_stack([terms[m][k] for m in scored for k in keys] + gains),
                                 block, reps, confidence, seed))
     intervals = {m: {k: next(drawn) for k in keys} for m in scored}
@@ -196,13 +232,12 @@ def score_statistics(y: np.ndarray, test_ids: np.ndarray, t1: np.ndarray, probab
 def _readings(sharpe: dict, pbo: dict, meta_name: str) -> dict:
     """One line a quant can read for each statistic."""
     mine = sharpe[meta_name]
-    top = max(sharpe, key=lambda m: sharpe[m]["sharpe_ratio"])
     return {
         "psr": f"PSR {mine['psr']:.2f}: the probability that {meta_name}'s true Sharpe is above 0, given "
                f"{mine['n_bars']} test bars with skewness {mine['skewness']:.2f} and kurtosis {mine['kurtosis']:.1f}",
-        "dsr": f"DSR {sharpe[top]['dsr']:.2f}: the probability that the best test Sharpe ({top}, "
-               f"{sharpe[top]['sharpe_ratio']:.2f}) beats the best of {sharpe[top]['n_trials']} skill-free trials; "
-               "below 0.95 it is within what luck gives the maximum",
+        "dsr": f"DSR {mine['dsr']:.2f}: the probability that {meta_name}'s test Sharpe ({mine['sharpe_ratio']:.2f} "
+               f"a year) beats the best of {mine['n_trials']} skill-free trials; below 0.95 it is within what luck "
+               "gives the maximum",
         "pbo": "PBO: one distinct trial, nothing to choose among" if pbo is None else
                f"PBO {pbo['pbo']:.2f}: in {pbo['pbo']:.0%} of {pbo['n_splits']} CSCV splits of the test bars the "
                f"in-sample best of {pbo['n_models']} models ranks at or below the median out of sample "
@@ -271,8 +306,9 @@ def _base_performance(base_names, X_test, y_test, matrix, validation, prior, met
     return base_perf
 
 
-def _meta_performance(val: dict, test: dict, trading: dict, base_perf: dict, best_base: str, best_by_val: str) -> dict:
-    """The meta-learner's scores and its gains over the best base (by test and by validation accuracy)."""
+def _meta_performance(val: dict, test: dict, trading: dict, base_perf: dict, best_base: str) -> dict:
+    """The meta-learner's scores and its gains over the best base: the lowest OOF log loss, chosen on
+    train rows alone, as meta_best_base and auto choose."""
     return {
         "val_accuracy": val["accuracy"],
         "val_log_loss": val["log_loss"],
@@ -282,9 +318,8 @@ def _meta_performance(val: dict, test: dict, trading: dict, base_perf: dict, bes
         "test_skill": test["skill"],
         "improvement_over_best_base": test["accuracy"] - base_perf[best_base]["test_acc"],
         "best_base": best_base,
-        "improvement_over_best_base_by_val": test["accuracy"] - base_perf[best_by_val]["test_acc"],
-        "best_base_by_val": best_by_val,
-        "log_loss_improvement_over_best_base": min(p["test_log_loss"] for p in base_perf.values()) - test["log_loss"],
+        "best_base_rule": "the base with the lowest OOF log loss (train rows only)",
+        "log_loss_improvement_over_best_base": base_perf[best_base]["test_log_loss"] - test["log_loss"],
         "sharpe_ratio": trading["sharpe_ratio"],
         "max_drawdown": trading["max_drawdown"],
         "trading": trading,
