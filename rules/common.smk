@@ -235,6 +235,7 @@ MLFLOW_URI = (config.get("tracking") or {}).get("mlflow_uri")
 MLFLOW_EXPERIMENT = (config.get("tracking") or {}).get("experiment", "hetstack")
 # Files of rule plot_run, logged as MLflow artifacts.
 PLOT_FILES = [
+    "headline.html",
     "scores.html",
     "scores.svg",
     "reliability.svg",

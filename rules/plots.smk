@@ -28,6 +28,14 @@ rule plot_run:
             if CPCV
             else {}
         ),
+        # the HTML report's first screen shows every run's headline (report/workflow.rst)
+        headline=report(
+            run_file("plots/{meta}/headline.html"),
+            caption="../report/headline.rst",
+            category="{symbol} h{horizon}",
+            subcategory="{meta}",
+            labels={"plot": "headline"},
+        ),
         table=report(
             run_file("plots/{meta}/scores.html"),
             caption="../report/table.rst",

@@ -5,5 +5,5 @@ from hetstack.workflow import job
 with job(snakemake):
     i, o, p = snakemake.input, snakemake.output, snakemake.params
     make_plots(i.report, i.predictions, dict(zip(p.bases, i.tests)), i.matrix, i.bars,
-               {k: o[k] for k in ("table", "scores", "reliability", "equity", "weights", "oof_folds", "cpcv") if k in o.keys()},
+               {k: o[k] for k in ("headline", "table", "scores", "reliability", "equity", "weights", "oof_folds", "cpcv") if k in o.keys()},
                cost_bps=p.cost_bps)

@@ -40,92 +40,354 @@ def _save(fig, path: str | Path) -> None:
     plt.close(fig)
 
 
+CHANCE = 1 / len(CLASSES)  # accuracy of guessing a class at random
+DASH = "\u2014"  # a cell where the value does not apply
+META_COLOR = "tab:orange"
+_BASE_COLORS = ("tab:blue", "tab:green", "tab:purple", "tab:brown", "tab:pink", "tab:olive", "tab:cyan", "tab:red",
+                "tab:gray")
+_MARKERS = ("o", "s", "^", "D", "v", "P", "X", "<", ">")
+_INTERVAL_KEYS = {"accuracy": "test_accuracy_ci", "log_loss": "test_log_loss_ci", "skill": "test_skill_ci",
+                  "sharpe_ratio": "sharpe_ci"}
+
+
+def _finite(value) -> bool:
+    return isinstance(value, (int, float, np.integer, np.floating)) and not isinstance(value, bool) \
+        and bool(np.isfinite(value))
+
+
+def _interval(value) -> tuple[float, float] | None:
+    """[low, high] of a report as a tuple, or None where it is missing or not finite."""
+    if isinstance(value, (list, tuple)) and len(value) == 2 and all(_finite(v) for v in value):
+        return float(value[0]), float(value[1])
+    return None
+
+
+def format_score(value, interval=None, digits: int = 3, signed: bool = False) -> str:
+    """'0.509 [0.478, 0.540]': a score and its interval in one cell; DASH where there is no score."""
+    if not _finite(value):
+        return DASH
+    spec = f"{'+' if signed else ''}.{digits}f"
+    text = format(float(value), spec)
+    interval = _interval(interval)
+    return text if interval is None else f"{text} [{format(interval[0], spec)}, {format(interval[1], spec)}]"
+
+
 def score_table(report: dict) -> pd.DataFrame:
-    """Rows: every base then the meta-learner; test/val accuracy, log-loss and skill (over the class
-    prior), OOF skill of the bases and whether the meta-learner reads them; each test score with its
-    block-bootstrap interval, and the test Sharpe's PSR and DSR."""
-    sharpe = (report.get("statistics") or {}).get("sharpe", {})
+    """Rows: every base then the meta-learner; the numbers of the score pictures. Test and validation
+    accuracy, log-loss and skill (over the class prior), OOF skill (NaN for the meta-learner, which has no
+    OOF predictions of its own), Sharpe, PSR and DSR; each `_ci` column holds a test score's block-bootstrap
+    interval (low, high), or None where the report has none."""
+    sharpe = (report.get("statistics") or {}).get("sharpe") or {}
     rows = []
     for base, perf in report["base_model_performance"].items():
-        rows.append({"model": base, "kind": "base", "test_accuracy": perf["test_acc"],
-                     "test_log_loss": perf["test_log_loss"], "test_skill": perf["test_skill"],
-                     "val_accuracy": perf["val_acc"], "val_log_loss": perf["val_log_loss"],
-                     "val_skill": perf["val_skill"], "oof_skill": perf["oof_skill"],
-                     "sharpe_ratio": perf["trading"]["sharpe_ratio"],
-                     **_interval_columns(perf.get("intervals")), **_sharpe_columns(sharpe.get(base)),
-                     "meta_input": "yes" if perf["in_meta"] else "no (no OOF skill)"})
+        rows.append({"model": base, "kind": "base", "meta_input": bool(perf.get("in_meta", True)),
+                     "test_accuracy": perf["test_acc"], "test_log_loss": perf["test_log_loss"],
+                     "test_skill": perf.get("test_skill"), "val_accuracy": perf.get("val_acc"),
+                     "val_log_loss": perf.get("val_log_loss"), "val_skill": perf.get("val_skill"),
+                     "oof_skill": perf.get("oof_skill"), "sharpe_ratio": (perf.get("trading") or {}).get("sharpe_ratio"),
+                     **_interval_columns(perf.get("intervals")), **_sharpe_columns(sharpe.get(base))})
     perf = report["performance"]
     meta = report["meta_learner"]
-    rows.append({"model": meta, "kind": "meta", "test_accuracy": perf["test_accuracy"],
-                 "test_log_loss": perf["test_log_loss"], "test_skill": perf["test_skill"],
-                 "val_accuracy": perf["val_accuracy"], "val_log_loss": perf["val_log_loss"],
-                 "val_skill": perf["val_skill"], "oof_skill": float("nan"), "sharpe_ratio": perf["sharpe_ratio"],
-                 **_interval_columns(perf.get("intervals")), **_sharpe_columns(sharpe.get(meta)),
-                 "meta_input": ""})
-    return pd.DataFrame(rows)
+    rows.append({"model": meta, "kind": "meta", "meta_input": None, "test_accuracy": perf["test_accuracy"],
+                 "test_log_loss": perf["test_log_loss"], "test_skill": perf.get("test_skill"),
+                 "val_accuracy": perf.get("val_accuracy"), "val_log_loss": perf.get("val_log_loss"),
+                 "val_skill": perf.get("val_skill"), "oof_skill": None, "sharpe_ratio": perf.get("sharpe_ratio"),
+                 **_interval_columns(perf.get("intervals")), **_sharpe_columns(sharpe.get(meta))})
+    table = pd.DataFrame(rows)
+    numeric = ["test_accuracy", "test_log_loss", "test_skill", "val_accuracy", "val_log_loss", "val_skill",
+               "oof_skill", "sharpe_ratio", "psr", "dsr"]
+    table[numeric] = table[numeric].astype(np.float64)
+    return table
 
 
 def _interval_columns(intervals: dict | None) -> dict:
-    keys = {"accuracy": "test_accuracy_ci", "log_loss": "test_log_loss_ci", "skill": "test_skill_ci",
-            "sharpe_ratio": "sharpe_ci"}
-    return {column: (f"[{intervals[k][0]:.4f}, {intervals[k][1]:.4f}]" if intervals else "")
-            for k, column in keys.items()}
+    return {column: _interval((intervals or {}).get(k)) for k, column in _INTERVAL_KEYS.items()}
 
 
 def _sharpe_columns(stats: dict | None) -> dict:
-    return {"psr": stats["psr"] if stats else float("nan"), "dsr": stats["dsr"] if stats else float("nan")}
+    return {"psr": (stats or {}).get("psr"), "dsr": (stats or {}).get("dsr")}
 
 
-def statistics_lines(report: dict) -> list[str]:
-    """The report's one-line readings (PSR, DSR, PBO, CPCV) and the meta-learner's gain intervals."""
-    statistics = report.get("statistics") or {}
+def prior_log_loss(table: pd.DataFrame) -> float | None:
+    """Log loss of always forecasting the train class shares: every model's test log loss plus its skill."""
+    values = (table["test_log_loss"] + table["test_skill"]).dropna()
+    return float(values.median()) if len(values) else None
+
+
+def _passes_through(report: dict) -> str | None:
+    base = report.get("passes_through")
+    return base if isinstance(base, str) and base else None
+
+
+def score_cells(table: pd.DataFrame, passes_through: str | None = None) -> tuple[pd.DataFrame, pd.DataFrame, list[str]]:
+    """The score page's two tables as text cells, and the footnotes their marks refer to: the test
+    table (value and interval in one cell) and the validation table. Never 'nan': DASH and a footnote."""
+    notes = {}
+
+    def mark(key: str, text: str) -> str:
+        number = notes.setdefault(key, (len(notes) + 1, text))[0]
+        return "*" * number
+
+    def cell(row, column: str, digits: int = 3, signed: bool = False, interval: str | None = None) -> str:
+        text = format_score(row[column], row[interval] if interval else None, digits, signed)
+        if text == DASH:
+            if column == "oof_skill" and row["kind"] == "meta":
+                return DASH + mark("oof", "the meta-learner has no OOF predictions of its own: it is fitted on the "
+                                          "bases' OOF rows")
+            return DASH + mark("missing", "not in this report")
+        return text
+
+    main, val = [], []
+    for row in table.to_dict("records"):
+        if row["kind"] == "meta":
+            role = "meta-learner" + (f" (= {passes_through})" if passes_through else "")
+        elif row["meta_input"]:
+            role = "base"
+        else:
+            role = "base, left out" + mark("left_out", "left out of the meta-learner: no OOF skill (its OOF log loss "
+                                                       "is no better than the class prior's)")
+        main.append({"model": row["model"], "role": role,
+                     "test accuracy": cell(row, "test_accuracy", interval="test_accuracy_ci"),
+                     "test log loss": cell(row, "test_log_loss", interval="test_log_loss_ci"),
+                     "test skill": cell(row, "test_skill", signed=True, interval="test_skill_ci"),
+                     "OOF skill": cell(row, "oof_skill", signed=True),
+                     "Sharpe": cell(row, "sharpe_ratio", digits=2, signed=True, interval="sharpe_ci"),
+                     "PSR": cell(row, "psr", digits=2), "DSR": cell(row, "dsr", digits=2)})
+        val.append({"model": row["model"], "val accuracy": cell(row, "val_accuracy"),
+                    "val log loss": cell(row, "val_log_loss"), "val skill": cell(row, "val_skill", signed=True)})
+    footnotes = [f"{'*' * number} {text}" for number, text in sorted(notes.values())]
+    return pd.DataFrame(main), pd.DataFrame(val), footnotes
+
+
+def meta_description(report: dict) -> str:
+    """Which model the meta-learner is: what auto chose, or the base it passes through unchanged."""
+    meta = report["meta_learner"]
+    through = _passes_through(report)
+    chosen = (report.get("meta_auto_choice") or {}).get("chosen")
+    inputs = report.get("meta_inputs") or report.get("base_models") or []
+    left_out = [b for b in report.get("base_models", []) if inputs and b not in inputs]
+    stacks = f"stacks the OOF probabilities of {', '.join(inputs)}" if inputs else "stacks the bases"
+    if left_out:
+        stacks += f" (left out, no OOF skill: {', '.join(left_out)})"
+    if chosen and through:
+        if chosen in (through, "meta_best_base"):
+            return f"{meta} chose {through} (the best base by OOF log loss) and passes it through unchanged"
+        return f"{meta} chose {chosen}, which passes {through} through unchanged"
+    if through:
+        return f"{meta} passes {through} through unchanged"
+    if chosen:
+        return f"{meta} chose {chosen} by purged K-fold log loss on the OOF rows; it {stacks}"
+    return f"{meta} {stacks}"
+
+
+def gain_lines(report: dict) -> list[str]:
+    """The meta-learner's gains in accuracy and log loss over the best base, with their paired intervals where
+    the report has them. A gain over the base the meta-learner passes through unchanged is
+    zero by construction: one line says so instead."""
     perf = report["performance"]
-    lines = list((statistics.get("readings") or {}).values())
-    gains = perf.get("gain_intervals")
-    if gains:
-        level = statistics.get("bootstrap", {}).get("confidence", 0.95)
-        low, high = gains["improvement_over_best_base"]
-        lines.insert(0, f"accuracy gain over the best base {perf['best_base']}: "
-                        f"{perf['improvement_over_best_base']:+.4f}, {level:.0%} interval [{low:+.4f}, {high:+.4f}]")
-        low, high = gains["log_loss_improvement_over_best_base"]
-        lines.insert(1, f"log-loss gain over the best base: {perf['log_loss_improvement_over_best_base']:+.4f}, "
-                        f"{level:.0%} interval [{low:+.4f}, {high:+.4f}]")
+    statistics = report.get("statistics") or {}
+    level = (statistics.get("bootstrap") or {}).get("confidence", 0.95)
+    gains = perf.get("gain_intervals") or {}
+    through = _passes_through(report)
+    best = perf.get("best_base")
+    lines = [f"passes {through} through: no gain over it by construction"] if through else []
+    for name, base, key, interval in (("accuracy gain over the best base", best, "improvement_over_best_base",
+                                       "improvement_over_best_base"),
+                                      ("log-loss gain over the best base", best,
+                                       "log_loss_improvement_over_best_base", "log_loss_improvement_over_best_base")):
+        value = perf.get(key)
+        if base is None or base == through or not _finite(value):
+            continue
+        low_high = _interval(gains.get(interval))
+        lines.append(f"{name} {base}: {value:+.4f}, " + (f"{level:.0%} interval [{low_high[0]:+.4f}, {low_high[1]:+.4f}]"
+                                                       if low_high else "no interval in this report"))
     return lines
 
 
-def _html_table(table: pd.DataFrame) -> str:
-    head = "".join(f"<th>{html.escape(c)}</th>" for c in table.columns)
-    body = "".join("<tr>" + "".join(f"<td>{v:.4f}</td>" if isinstance(v, float) else f"<td>{html.escape(str(v))}</td>"
-                                    for v in row) + "</tr>" for row in table.itertuples(index=False))
-    return f"<table border='1' cellpadding='4'><tr>{head}</tr>{body}</table>"
+def readings(report: dict) -> list[str]:
+    """The report's one-line readings: PSR, DSR, PBO first, then any other in the report's order."""
+    lines = (report.get("statistics") or {}).get("readings") or {}
+    order = {key: k for k, key in enumerate(("psr", "dsr", "pbo"))}
+    return [str(lines[key]) for key in sorted(lines, key=lambda key: order.get(key, len(order)))]
 
 
-def write_score_table_html(table: pd.DataFrame, path: str | Path, title: str, notes: list[str] = (),
-                           extra: tuple[str, pd.DataFrame] | None = None) -> None:
-    """The score table, the readings below it, and an optional titled second table (CPCV paths)."""
-    listed = "".join(f"<li>{html.escape(line)}</li>" for line in notes)
-    second = f"<h4>{html.escape(extra[0])}</h4>{_html_table(extra[1])}" if extra else ""
-    text = (f"<!DOCTYPE html><html><head><meta charset='utf-8'><title>{html.escape(title)}</title></head><body>"
-            f"<h3>{html.escape(title)}</h3>{_html_table(table)}"
-            f"{f'<ul>{listed}</ul>' if listed else ''}{second}</body></html>")
+def statistics_lines(report: dict) -> list[str]:
+    """The meta-learner's gains over the best base, then the report's one-line readings (PSR, DSR, PBO)."""
+    return gain_lines(report) + readings(report)
+
+
+def header_lines(report: dict, table: pd.DataFrame | None = None) -> list[tuple[str, str]]:
+    """(label, text) lines a reader sees first: the data, the meta-learner, its test scores and its gains (one
+    a line)."""
+    table = score_table(report) if table is None else table
+    meta = table.iloc[-1]
+    lines = []
+    description = (report.get("data_source") or {}).get("description")
+    if description:
+        lines.append(("Data", str(description)))
+    lines.append(("Meta-learner", meta_description(report)))
+    samples = report.get("samples") or {}
+    where = ", ".join(part for part in (f"{samples['n_test']} rows" if "n_test" in samples else "",
+                                        _period(samples.get("test_period"))) if part)
+    prior = prior_log_loss(table)
+    scores = (("accuracy", format_score(meta["test_accuracy"], meta["test_accuracy_ci"]), f" (chance {CHANCE:.3f})"),
+              ("log loss", format_score(meta["test_log_loss"], meta["test_log_loss_ci"]),
+               f" (class prior {prior:.3f})" if prior is not None else ""),
+              ("skill", format_score(meta["test_skill"], meta["test_skill_ci"], signed=True), ""),
+              ("Sharpe", format_score(meta["sharpe_ratio"], meta["sharpe_ci"], digits=2, signed=True), ""))
+    text = "; ".join(f"{name} {value}{reference}" for name, value, reference in scores if value != DASH)
+    lines.append((f"Test scores of {report['meta_learner']}", f"{where}: {text}" if where else text))
+    gains = gain_lines(report)
+    rule = report["performance"].get("best_base_rule")
+    if gains:
+        lines.append(("Gain", "\n".join(gains + ([f"best base: {rule}"] if rule else []))))
+    return lines
+
+
+def _period(period) -> str:
+    """'2024-01-11 14:55 to 2024-01-12 06:54 UTC' from the report's [first, last] test timestamps."""
+    if not period or len(period) != 2:
+        return ""
+    try:
+        first, last = (pd.Timestamp(t) for t in period)
+    except ValueError:
+        return f"{period[0]} to {period[1]}"
+    if first.tzinfo is not None:
+        first, last = first.tz_convert("UTC"), last.tz_convert("UTC")
+    return f"{first:%Y-%m-%d %H:%M} to {last:%Y-%m-%d %H:%M}{' UTC' if first.tzinfo is not None else ''}"
+
+
+_STYLE = ("body{font-family:sans-serif;font-size:13px;margin:8px;max-width:1100px}"
+          "h3{margin:4px 0 8px}h4{margin:12px 0 4px}"
+          "table{border-collapse:collapse;margin:4px 0}"
+          "td,th{border:1px solid #bbb;padding:2px 6px;white-space:nowrap}"
+          "th{background:#eee}td.num{text-align:right;font-variant-numeric:tabular-nums}"
+          "tr.meta td{font-weight:bold;background:#fff3e0}"
+          "p.head{margin:2px 0}p.note{margin:2px 0;color:#555;font-size:12px}ul{margin:2px 0;padding-left:20px}")
+
+
+def _html_table(table: pd.DataFrame, highlight: int | None = None) -> str:
+    def cell(value) -> str:
+        if isinstance(value, (float, np.floating)):
+            value = format_score(value, digits=4)
+        text = html.escape(str(value))
+        numeric = text[:1].isdigit() or text[:1] in "+-" or text.startswith(DASH)
+        return f"<td class='num'>{text}</td>" if numeric else f"<td>{text}</td>"
+
+    head = "".join(f"<th>{html.escape(str(c))}</th>" for c in table.columns)
+    body = "".join(f"<tr{' class=meta' if k == highlight else ''}>" + "".join(cell(v) for v in row) + "</tr>"
+                   for k, row in enumerate(table.itertuples(index=False)))
+    return f"<table><tr>{head}</tr>{body}</table>"
+
+
+def _html_list(title: str, lines) -> str:
+    items = "".join(f"<li>{html.escape(str(line))}</li>" for line in lines)
+    return f"<h4>{html.escape(title)}</h4><ul>{items}</ul>" if items else ""
+
+
+def _header_html(report: dict, table: pd.DataFrame) -> str:
+    return "".join(f"<p class='head'><b>{html.escape(label)}:</b> {html.escape(text).replace(chr(10), '<br>')}</p>"
+                   for label, text in header_lines(report, table))
+
+
+def write_headline(report: dict, path: str | Path) -> None:
+    """headline.html: the score page's header and the trading caveats as an HTML fragment, which the
+    HTML report's first screen shows for every run (report/workflow.rst)."""
+    title = f"{report['symbol']} h{report['horizon']} {report['meta_learner']}"
+    text = (f"<div class='hetstack-headline'><h4>{html.escape(title)}</h4>{_header_html(report, score_table(report))}"
+            f"{_html_list('Caveats', report.get('trading_caveats') or [])}</div>\n")
     with atomic_path(path) as tmp:
         Path(tmp).write_text(text)
 
 
-def plot_scores(table: pd.DataFrame, path: str | Path, title: str) -> None:
+def write_score_page(report: dict, path: str | Path, title: str,
+                     extra: tuple[str, pd.DataFrame] | None = None) -> None:
+    """scores.html: a short header (data, meta-learner, its test scores and gain), the test score table
+    with its footnotes, the validation scores, the readings, the caveats, and an optional titled table
+    (CPCV paths)."""
+    table = score_table(report)
+    main, val, footnotes = score_cells(table, _passes_through(report))
+    bootstrap = (report.get("statistics") or {}).get("bootstrap") or {}
+    level = bootstrap.get("confidence", 0.95)
+    block = f", blocks of {bootstrap['block']} rows" if bootstrap.get("block") else ""
+    if any(table[c].notna().any() for c in _INTERVAL_KEYS.values()):
+        footnotes.insert(0, f"[low, high]: {level:.0%} block-bootstrap interval of the test score{block}; "
+                            "skill: log loss of the train class shares minus the model's (0: no skill)")
+    head = _header_html(report, table)
+    notes = "".join(f"<p class='note'>{html.escape(line)}</p>" for line in footnotes)
+    caveats = report.get("trading_caveats") or []
+    second = f"<h4>{html.escape(extra[0])}</h4>{_html_table(extra[1])}" if extra else ""
+    text = (f"<!DOCTYPE html><html><head><meta charset='utf-8'><title>{html.escape(title)}</title>"
+            f"<style>{_STYLE}</style></head><body><h3>{html.escape(title)}</h3>{head}"
+            f"<h4>Test scores</h4>{_html_table(main, highlight=len(main) - 1)}{notes}"
+            "<h4>Validation scores (the meta-learner's purged validation rows; a base's are its OOF predictions "
+            f"there)</h4>{_html_table(val, highlight=len(val) - 1)}"
+            f"{_html_list('Readings', readings(report))}{_html_list('Caveats', caveats)}{second}</body></html>")
+    with atomic_path(path) as tmp:
+        Path(tmp).write_text(text)
+
+
+def _base_colors(names) -> dict[str, str]:
+    return {name: _BASE_COLORS[k % len(_BASE_COLORS)] for k, name in enumerate(names)}
+
+
+def scores_figure(table: pd.DataFrame, title: str, passes_through: str | None = None, level: float = 0.95):
+    """Test accuracy (bars from the chance line, 1/3) and test skill (bars from 0, the class prior; right
+    axis: the log loss it stands for), each with its block-bootstrap interval as an error bar. Pale bars:
+    bases the meta-learner leaves out (no OOF skill)."""
     plt = _pyplot()
-    fig, axes = plt.subplots(1, 2, figsize=(9, 3.2))
-    colors = ["tab:orange" if k == "meta" else "tab:blue" for k in table["kind"]]
-    for ax, col, label in ((axes[0], "test_accuracy", "test accuracy"), (axes[1], "test_log_loss", "test log-loss")):
-        ax.bar(table["model"], table[col], color=colors)
+    fig, axes = plt.subplots(1, 2, figsize=(9, 3.6), layout="constrained")
+    kinds = table["kind"].tolist()
+    colors = [META_COLOR if k == "meta" else "tab:blue" for k in kinds]
+    pale = [k == "base" and not used for k, used in zip(kinds, table["meta_input"])]
+    labels = [f"{m}\n(= {passes_through})" if k == "meta" and passes_through else m
+              for m, k in zip(table["model"], kinds)]
+    prior = prior_log_loss(table)
+    panels = ((axes[0], "test_accuracy", "test accuracy (dashed: chance, 1/3)", CHANCE, ".3f"),
+              (axes[1], "test_skill", "test skill: log-loss gain over the class prior", 0.0, "+.3f"))
+    x = np.arange(len(table))
+    many = len(table) > 4
+    for ax, column, label, reference, spec in panels:
+        values = table[column].to_numpy(np.float64)
+        intervals = table[f"{column}_ci"].tolist()
+        low = np.array([i[0] if i else v for i, v in zip(intervals, values)])
+        high = np.array([i[1] if i else v for i, v in zip(intervals, values)])
+        bars = ax.bar(x, values - reference, bottom=reference, color=colors, width=0.6, zorder=2)
+        for bar, faint in zip(bars, pale):
+            if faint:
+                bar.set_alpha(0.4)
+        ax.errorbar(x, values, yerr=[np.clip(values - low, 0, None), np.clip(high - values, 0, None)],
+                    fmt="none", ecolor="black", elinewidth=1, capsize=4 if not many else 2.5, zorder=3)
+        ax.axhline(reference, color="0.25", lw=1, ls="--", zorder=2.5)
+        if len(table) <= 10:  # beyond, the score table has the numbers
+            for i, (v, lo_i, hi_i) in enumerate(zip(values, low, high)):
+                if not np.isfinite(v):
+                    continue
+                below = v < reference  # a bar hanging below the line: its number under the interval
+                ax.annotate(format(v, spec), (i, min(lo_i, v) if below else max(hi_i, v)),
+                            xytext=(0, -2 if below else 2), textcoords="offset points", ha="center",
+                            va="top" if below else "bottom", fontsize=6.5 if many else 7)
+        ax.set_xticks(x, labels, rotation=30 if many else 0, ha="right" if many else "center",
+                      rotation_mode="anchor")
+        finite = np.concatenate([low, high, values, [reference]])
+        finite = finite[np.isfinite(finite)]
+        lo, hi = finite.min(), finite.max()
+        pad = max(hi - lo, 0.01) * 0.14
+        ax.set_ylim(lo - (1.8 if (values < reference).any() else 1) * pad, hi + 1.8 * pad)
         ax.set_title(label)
-        ax.tick_params(axis="x", rotation=30)
-        lo, hi = table[col].min(), table[col].max()
-        pad = max((hi - lo) * 0.5, 0.01)
-        ax.set_ylim(max(lo - pad, 0), hi + pad)
-    axes[0].axhline(1 / 3, color="grey", lw=0.8, ls="--")
-    fig.suptitle(title, y=1.04)
-    _save(fig, path)
+        ax.grid(axis="y", color="#ddd", lw=0.6, zorder=0)
+    axes[1].set_ylabel("skill (> 0: better than the class prior)")
+    if prior is not None:
+        right = axes[1].secondary_yaxis("right", functions=(lambda s: prior - s, lambda ll: prior - ll))
+        right.set_ylabel(f"log loss (class prior {prior:.3f})")
+    legend = "orange: meta-learner" + ("; pale: left out of it (no OOF skill)" if any(pale) else "")
+    fig.suptitle(f"{title}\n{legend}; error bars: {level:.0%} block-bootstrap interval", fontsize=9)
+    return fig
+
+
+def plot_scores(table: pd.DataFrame, path: str | Path, title: str, passes_through: str | None = None,
+                level: float = 0.95) -> None:
+    _save(scores_figure(table, title, passes_through, level), path)
 
 
 def reliability_curve(y: np.ndarray, proba: np.ndarray, n_bins: int = 10) -> pd.DataFrame:
@@ -140,21 +402,47 @@ def reliability_curve(y: np.ndarray, proba: np.ndarray, n_bins: int = 10) -> pd.
     return pd.DataFrame(rows)
 
 
-def plot_reliability(y: np.ndarray, probabilities: dict[str, np.ndarray], path: str | Path, title: str) -> None:
+def same_forecasts(probabilities: dict[str, np.ndarray], meta: str) -> list[str]:
+    """The bases whose test probabilities the meta-learner repeats (to 1e-9): those it passes through."""
+    target = np.asarray(probabilities[meta])
+    return [b for b, p in probabilities.items() if b != meta and np.shape(p) == target.shape
+            and np.allclose(p, target, rtol=0, atol=1e-9)]
+
+
+def reliability_figure(y: np.ndarray, probabilities: dict[str, np.ndarray], title: str, meta: str | None = None):
+    """Each base a thin solid line with its own marker; the meta-learner (`meta`, else the last entry) a thick
+    dashed orange line with hollow stars drawn over them, so a base it coincides with still shows between
+    the dashes and inside the stars; the legend names every base whose forecasts the meta-learner repeats."""
     plt = _pyplot()
-    fig, ax = plt.subplots(figsize=(4.5, 4.5))
-    ax.plot([0, 1], [0, 1], color="grey", lw=0.8, ls="--", label="perfect")
-    for k, (name, proba) in enumerate(probabilities.items()):
-        curve = reliability_curve(y, proba)
-        meta = k == len(probabilities) - 1
-        ax.plot(curve["predicted"], curve["observed"], marker="o", ms=3, lw=2.2 if meta else 1, label=name)
-    ax.set_xlabel("predicted probability")
+    names = list(probabilities)
+    meta = names[-1] if meta is None else meta
+    bases = [n for n in names if n != meta]
+    colors = _base_colors(bases)
+    fig, ax = plt.subplots(figsize=(5, 5), layout="constrained")
+    ax.plot([0, 1], [0, 1], color="grey", lw=0.8, ls=":", label="perfect calibration")
+    for k, name in enumerate(bases):
+        curve = reliability_curve(y, probabilities[name])
+        ax.plot(curve["predicted"], curve["observed"], color=colors[name], lw=1.2, marker=_MARKERS[k % len(_MARKERS)],
+                ms=5, label=name, zorder=2)
+    same = same_forecasts(probabilities, meta)
+    label = f"{meta} (meta-learner" + (f"; = {', '.join(same)}: same forecasts)" if same else ")")
+    curve = reliability_curve(y, probabilities[meta])
+    ax.plot(curve["predicted"], curve["observed"], color=META_COLOR, lw=2.6, ls=(0, (3, 2.5)), marker="*", ms=11,
+            mfc="none", mew=1.3, alpha=0.9, label=label, zorder=3)
+    ax.set_xlabel("predicted probability (bins of 0.1, one-vs-rest)")
     ax.set_ylabel("observed frequency")
     ax.set_xlim(0, 1)
     ax.set_ylim(0, 1)
-    ax.legend(fontsize=7)
+    ax.set_aspect("equal")
+    ax.grid(color="#eee", lw=0.6)
+    ax.legend(fontsize=7, loc="upper left")
     ax.set_title(title)
-    _save(fig, path)
+    return fig
+
+
+def plot_reliability(y: np.ndarray, probabilities: dict[str, np.ndarray], path: str | Path, title: str,
+                     meta: str | None = None) -> None:
+    _save(reliability_figure(y, probabilities, title, meta), path)
 
 
 def equity_curve(positions, sample_ids, close, horizon: int, cost_bps: float) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
@@ -168,85 +456,116 @@ def equity_curve(positions, sample_ids, close, horizon: int, cost_bps: float) ->
 
 
 def plot_equity(timestamps, equity: np.ndarray, drawdown: np.ndarray, path: str | Path, title: str) -> None:
+    """Cumulative return (equity - 1) and drawdown, both in percent: a plain axis without matplotlib's offset."""
     plt = _pyplot()
-    fig, (top, bottom) = plt.subplots(2, 1, figsize=(9, 4.5), sharex=True, height_ratios=[2, 1])
-    top.plot(timestamps, equity, color="tab:blue", lw=1)
-    top.axhline(1.0, color="grey", lw=0.8, ls="--")
-    top.set_ylabel("equity")
+    fig, (top, bottom) = plt.subplots(2, 1, figsize=(9, 4.5), sharex=True, height_ratios=[2, 1], layout="constrained")
+    top.plot(timestamps, 100 * (np.asarray(equity) - 1.0), color="tab:blue", lw=1)
+    top.axhline(0.0, color="grey", lw=0.8, ls="--")
+    top.set_ylabel("cumulative return (%)")
     top.set_title(title)
-    bottom.fill_between(timestamps, drawdown, 0, color="tab:red", alpha=0.5, lw=0)
-    bottom.set_ylabel("drawdown")
+    bottom.fill_between(timestamps, 100 * np.asarray(drawdown), 0, color="tab:red", alpha=0.5, lw=0)
+    bottom.set_ylabel("drawdown (%)")
+    for ax in (top, bottom):
+        ax.ticklabel_format(axis="y", useOffset=False, style="plain")
+        ax.set_axisbelow(True)
+        ax.grid(color="#eee", lw=0.6)
+    if np.allclose(equity, 1.0):
+        top.text(0.5, 0.5, "no position taken on the test period", transform=top.transAxes, ha="center", color="grey")
     fig.autofmt_xdate()
     _save(fig, path)
 
 
-def plot_weights(weights: dict[str, list[float]], method: str, path: str | Path, title: str,
-                 regime_weights: dict | None = None) -> None:
-    """Heatmap of each base's weight per class; a regime-aware meta gets one more per volatility tercile."""
+def weights_figure(weights: dict[str, list[float]], method: str, title: str, regime_weights: dict | None = None):
+    """Heatmap of each base's weight per class, one shared colour scale; a regime-aware meta gets one more
+    panel per volatility tercile. Titles sit in a constrained layout, so none overlaps another."""
+    import textwrap
+
     plt = _pyplot()
     bases = list(weights)
     panels = [("all rows", weights)]
     if regime_weights:
-        panels += [(f"{name} third of vol", regime_weights[name]["shares"]) for name in regime_weights]
-    fig, axes = plt.subplots(1, len(panels), figsize=(4.5 * len(panels), 0.6 * len(bases) + 1.8), squeeze=False)
-    for ax, (label, panel) in zip(axes[0], panels):
-        values = np.array([panel[b] for b in bases], dtype=np.float64)
-        limit = max(np.abs(values).max(), 1e-12)
-        image = ax.imshow(values, cmap="RdBu_r", vmin=-limit, vmax=limit, aspect="auto")
+        panels += [(f"{name} third of volatility", regime_weights[name]["shares"]) for name in regime_weights]
+    values = [np.array([panel.get(b, [np.nan] * 3) for b in bases], dtype=np.float64) for _, panel in panels]
+    limit = max(max(np.nanmax(np.abs(v)) if np.isfinite(v).any() else 0.0 for v in values), 1e-12)
+    width = min(2.6 * len(panels) + 2.2, 14)
+    fig, axes = plt.subplots(1, len(panels), figsize=(width, 0.45 * len(bases) + 2.2), squeeze=False, sharey=True,
+                             layout="constrained")
+    for ax, (label, _), panel in zip(axes[0], panels, values):
+        image = ax.imshow(panel, cmap="RdBu_r", vmin=-limit, vmax=limit, aspect="auto")
         ax.set_xticks(range(3), ["-1", "0", "+1"])
         ax.set_yticks(range(len(bases)), bases)
         ax.set_xlabel("class")
         for i in range(len(bases)):
             for j in range(3):
-                ax.text(j, i, f"{values[i, j]:.3f}", ha="center", va="center", fontsize=8,
-                        color="white" if abs(values[i, j]) > 0.6 * limit else "black")
-        fig.colorbar(image, ax=ax)
+                text = DASH if not np.isfinite(panel[i, j]) else f"{panel[i, j]:.3f}"
+                ax.text(j, i, text, ha="center", va="center", fontsize=8,
+                        color="white" if abs(np.nan_to_num(panel[i, j])) > 0.6 * limit else "black")
         ax.set_title(label, fontsize=8)
-    fig.suptitle(f"{title}\n({method})", fontsize=8)
-    _save(fig, path)
+    fig.colorbar(image, ax=axes[0].tolist(), shrink=0.9, label="weight")
+    wrapped = textwrap.fill(f"({method})", width=int(width * 14)) if method else ""
+    fig.suptitle(f"{title}\n{wrapped}" if wrapped else title, fontsize=8)
+    return fig
+
+
+def plot_weights(weights: dict[str, list[float]], method: str, path: str | Path, title: str,
+                 regime_weights: dict | None = None) -> None:
+    _save(weights_figure(weights, method, title, regime_weights), path)
 
 
 def oof_fold_scores(matrix: pd.DataFrame, bases: list[str]) -> pd.DataFrame:
-    """Accuracy and log-loss of every base on each fold's OOF rows."""
-    from hetstack.evaluation import classification_metrics
+    """Accuracy, log-loss and skill (over the class shares of all the OOF labels, as in the report) of every
+    base on each fold's OOF rows."""
+    from hetstack.evaluation import class_prior, classification_metrics
     from hetstack.tables import prob_columns
 
+    prior = class_prior(matrix["label"].to_numpy())
     rows = []
     for fold, part in matrix.groupby("fold", sort=True):
         for base in bases:
-            m = classification_metrics(part["label"].to_numpy(), part[prob_columns(base)].to_numpy(np.float64))
-            rows.append({"fold": int(fold), "base": base, "accuracy": m["accuracy"], "log_loss": m["log_loss"]})
+            m = classification_metrics(part["label"].to_numpy(), part[prob_columns(base)].to_numpy(np.float64),
+                                       prior=prior)
+            rows.append({"fold": int(fold), "base": base, "accuracy": m["accuracy"], "log_loss": m["log_loss"],
+                         "skill": m["skill"]})
     return pd.DataFrame(rows)
 
 
 def plot_oof_folds(scores: pd.DataFrame, path: str | Path, title: str) -> None:
+    """OOF accuracy (bars from the chance line) and skill (bars from 0) of every base per fold."""
     plt = _pyplot()
-    fig, axes = plt.subplots(1, 2, figsize=(9, 3.2))
+    fig, axes = plt.subplots(1, 2, figsize=(9, 3.4), layout="constrained")
     bases = list(dict.fromkeys(scores["base"]))
+    colors = _base_colors(bases)
     folds = sorted(scores["fold"].unique())
     width = 0.8 / len(bases)
-    for ax, col in zip(axes, ("accuracy", "log_loss")):
+    panels = ((axes[0], "accuracy", "OOF accuracy (dashed: chance, 1/3)", CHANCE),
+              (axes[1], "skill", "OOF skill: log-loss gain over the class prior", 0.0))
+    for ax, col, label, reference in panels:
         for k, base in enumerate(bases):
             part = scores[scores["base"] == base].set_index("fold").reindex(folds)
-            ax.bar(np.arange(len(folds)) + k * width, part[col], width, label=base)
+            ax.bar(np.arange(len(folds)) + k * width, part[col] - reference, width, bottom=reference, label=base,
+                   color=colors[base], zorder=2)
+        ax.axhline(reference, color="0.25", lw=1, ls="--", zorder=2.5)
         ax.set_xticks(np.arange(len(folds)) + 0.4 - width / 2, [str(f) for f in folds])
         ax.set_xlabel("fold")
-        ax.set_title(f"OOF {col.replace('_', '-')}")
-        lo, hi = scores[col].min(), scores[col].max()
-        pad = max((hi - lo) * 0.5, 0.01)
-        ax.set_ylim(max(lo - pad, 0), hi + pad)
+        ax.set_title(label)
+        lo, hi = min(scores[col].min(), reference), max(scores[col].max(), reference)
+        pad = max(hi - lo, 0.01) * 0.12
+        ax.set_ylim(lo - pad, hi + pad)
+        ax.grid(axis="y", color="#ddd", lw=0.6, zorder=0)
     axes[1].legend(fontsize=7)
-    fig.suptitle(title, y=1.04)
+    fig.suptitle(title, fontsize=9)
     _save(fig, path)
 
 
 def cpcv_table(report: dict) -> pd.DataFrame:
     """One row per model: each path score as mean +/- std [min, max] over the CPCV paths."""
-    rows = []
-    for model, scores in report["cpcv"]["summary"].items():
-        rows.append({"model": model, **{metric: f"{v['mean']:.4f} ± {v['std']:.4f} [{v['min']:.4f}, {v['max']:.4f}]"
-                                        for metric, v in scores.items()}})
-    return pd.DataFrame(rows)
+    def cell(v: dict) -> str:
+        if not all(_finite(v.get(k)) for k in ("mean", "std", "min", "max")):
+            return DASH
+        return f"{v['mean']:.4f} ± {v['std']:.4f} [{v['min']:.4f}, {v['max']:.4f}]"
+
+    return pd.DataFrame([{"model": model, **{metric: cell(v) for metric, v in scores.items()}}
+                         for model, scores in report["cpcv"]["summary"].items()])
 
 
 def plot_cpcv(report: dict, path: str | Path, title: str) -> None:
@@ -254,32 +573,34 @@ def plot_cpcv(report: dict, path: str | Path, title: str) -> None:
     plt = _pyplot()
     paths = report["cpcv"]["paths"]
     models = list(paths)
-    fig, axes = plt.subplots(1, 2, figsize=(9, 3.4))
-    for ax, metric, label in ((axes[0], "sharpe_ratio", "Sharpe ratio"), (axes[1], "accuracy", "accuracy")):
+    fig, axes = plt.subplots(1, 2, figsize=(9, 3.6), layout="constrained")
+    for ax, metric, label in ((axes[0], "sharpe_ratio", "Sharpe ratio (dashed: 0)"),
+                              (axes[1], "accuracy", "accuracy (dashed: chance, 1/3)")):
         values = [[p[metric] for p in paths[m]] for m in models]
         ax.boxplot(values, showmeans=True)
         for i, v in enumerate(values, start=1):
-            ax.scatter(np.full(len(v), i), v, s=10, color="tab:orange", zorder=3)
-        ax.set_xticks(range(1, len(models) + 1), models, rotation=30)
+            ax.scatter(np.full(len(v), i), v, s=10, color="0.3", zorder=3)
+        ax.set_xticks(range(1, len(models) + 1), models, rotation=30 if len(models) > 3 else 0,
+                      ha="right" if len(models) > 3 else "center")
         ax.set_title(f"{label} over {len(values[0])} paths")
+        ax.grid(axis="y", color="#eee", lw=0.6)
     axes[0].axhline(0.0, color="grey", lw=0.8, ls="--")
-    fig.suptitle(title, y=1.04)
+    axes[1].axhline(CHANCE, color="grey", lw=0.8, ls="--")
+    fig.suptitle(title, fontsize=9)
     _save(fig, path)
 
 
 def make_plots(report_path: str, predictions_path: str, base_tests: dict[str, str], matrix_path: str,
                bars_path: str, out: dict[str, str], *, cost_bps: float) -> None:
-    """Every picture of one run; `out` maps each of PLOTS (and 'table') to its output path."""
+    """Every picture of one run; `out` maps each of PLOTS (and 'table', 'headline') to its output path."""
     report = read_json(report_path)
-    name = f"{report['symbol']} h{report['horizon']} {report['meta_learner']}"
+    meta = report["meta_learner"]
+    name = f"{report['symbol']} h{report['horizon']} {meta}"
     table = score_table(report)
     extra = None
     if report.get("cpcv"):
         extra = (f"CPCV backtest paths of the train period: {report['cpcv']['reading']}", cpcv_table(report))
         plot_cpcv(report, out["cpcv"], f"{name}: CPCV paths ({report['cpcv']['n_paths']})")
-    write_score_table_html(table, out["table"], f"{name}: test and validation scores", statistics_lines(report), extra)
-    plot_scores(table, out["scores"], f"{name}: test scores (orange: meta-learner)")
-
     predictions = read_parquet(predictions_path)
     test_ids = predictions["sample_id"].to_numpy(np.int64)
     from hetstack.tables import PROB_COLUMNS
@@ -290,15 +611,20 @@ def make_plots(report_path: str, predictions_path: str, base_tests: dict[str, st
         if not np.array_equal(frame["sample_id"].to_numpy(np.int64), test_ids):
             raise ValueError(f"{base_tests[base]}: test sample ids differ from {predictions_path}")
         probabilities[base] = frame[PROB_COLUMNS].to_numpy(np.float64)
-    probabilities[report["meta_learner"]] = predictions[PROB_COLUMNS].to_numpy(np.float64)
-    plot_reliability(predictions["label"].to_numpy(), probabilities, out["reliability"], f"{name}: reliability (test)")
+    probabilities[meta] = predictions[PROB_COLUMNS].to_numpy(np.float64)
+    write_score_page(report, out["table"], f"{name}: test and validation scores", extra)
+    write_headline(report, out["headline"])
+    level = ((report.get("statistics") or {}).get("bootstrap") or {}).get("confidence", 0.95)
+    plot_scores(table, out["scores"], f"{name}: test scores", _passes_through(report), level)
+    plot_reliability(predictions["label"].to_numpy(), probabilities, out["reliability"], f"{name}: reliability (test)",
+                     meta=meta)
 
     bars = read_parquet(bars_path, columns=["timestamp", "close"])
     positions = predictions["prediction"].to_numpy(np.float64)
     bar_ids, equity, drawdown = equity_curve(positions, test_ids, bars["close"].to_numpy(np.float64),
                                              int(report["horizon"]), cost_bps)
     plot_equity(bars["timestamp"].to_numpy()[bar_ids], equity, drawdown, out["equity"],
-                f"{name}: test equity (staggered book, {cost_bps} bp cost)")
+                f"{name}: test equity (staggered book, {cost_bps:g} bp cost)")
 
     plot_weights(report["meta_learner_weights"], report.get("meta_learner_weights_method") or "",
                  out["weights"], f"{name}: meta-learner weights", report.get("meta_learner_regime_weights"))
