@@ -61,6 +61,12 @@ def test_conda_env_has_every_dependency_of_pyproject_with_the_same_versions():
     assert SpecifierSet(PYPROJECT["requires-python"]).contains(python.removeprefix("="))
 
 
+def test_the_readmes_html_report_needs_nothing_beyond_pip_install():
+    """`snakemake --report` imports pygments, which only snakemake's `reports` extra installs."""
+    (snakemake,) = [req for req in requirements() if req.name == "snakemake"]
+    assert "reports" in snakemake.extras
+
+
 def test_python_3_11_or_newer_and_the_torch_pin():
     supported = SpecifierSet(PYPROJECT["requires-python"])
     assert not supported.contains("3.10") and supported.contains("3.11") and supported.contains("3.13")
