@@ -3,10 +3,8 @@ with one tabular and one sequence base."""
 
 import json
 import os
-import shutil
 import subprocess
 import sys
-import tempfile
 from pathlib import Path
 
 import numpy as np
@@ -15,6 +13,7 @@ import pytest
 import yaml
 
 from hetstack.tables import PROB_COLUMNS
+from report_browser import chromium_or_skip, open_report
 from snakemake_cmd import REPO, snakemake_command, tiny_config, write_config
 
 pytestmark = pytest.mark.integration
@@ -233,53 +232,10 @@ def test_train_dry_run_plans_the_requested_run(workdir):
     assert not (workdir / "results/SYN_h5/oof/ridge").exists()  # planned, not run
 
 
-def find_chromium() -> str | None:
-    for name in ("chromium", "chromium-browser", "google-chrome"):
-        if shutil.which(name):
-            return shutil.which(name)
-    return None
-
-
-# After the report app has loaded, show each image result through the app itself and record how it was drawn.
-HARNESS = """<script>
-window.addEventListener('load', function () { setTimeout(hetstackCheck, 500); });
-async function hetstackCheck() {
-  const out = {text: document.body.innerText.slice(0, 3000), images: {}, others: {}};
-  for (const [path, entry] of Object.entries(results)) {
-    if (!String(entry.mime_type).startsWith('image/')) { out.others[path] = entry.mime_type; continue; }
-    app.setView({content: 'img', contentPath: entry.data_uri, resultPath: path});
-    await new Promise(r => setTimeout(r, 500));
-    const img = [...document.querySelectorAll('img')].find(i => i.getAttribute('src') === entry.data_uri);
-    out.images[path] = img ? {complete: img.complete, width: img.naturalWidth, height: img.naturalHeight,
-                              shown: img.getBoundingClientRect().width, caption: entry.caption} : null;
-  }
-  const pre = document.createElement('pre'); pre.id = 'hetstack-check'; pre.textContent = JSON.stringify(out);
-  document.body.appendChild(pre);
-}
-</script>"""
-
-
 def test_html_report_shows_every_plot_in_a_browser(workdir, snakemake_run):
-    chromium = find_chromium()
-    if chromium is None:
-        if os.environ.get("CI"):
-            pytest.fail("chromium is not installed (CI: .ci/run installs it with apt-get)")
-        pytest.skip("chromium is not installed (apt-get install -y chromium); this test opens the HTML report in it")
+    chromium = chromium_or_skip()
     snakemake_run(workdir, "plots", "--report", str(workdir / "report.html"))
-    page = (workdir / "report.html").read_text()
-    cut = page.rfind("</body>")
-    (workdir / "check.html").write_text(page[:cut] + HARNESS + page[cut:])
-    with tempfile.TemporaryDirectory() as profile:
-        result = subprocess.run([chromium, "--headless", "--no-sandbox", "--disable-gpu", "--no-first-run",
-                                 "--disable-background-networking", "--disable-component-update", "--disable-sync",
-                                 f"--user-data-dir={profile}", "--virtual-time-budget=30000", "--dump-dom",
-                                 (workdir / "check.html").as_uri()], capture_output=True, text=True, timeout=180)
-    start = result.stdout.find('<pre id="hetstack-check">')
-    end = result.stdout.find("</pre>", max(start, 0))
-    assert start >= 0, f"the report app did not run its check:\n{result.stderr[-2000:]}"
-    import html
-
-    check = json.loads(html.unescape(result.stdout[start + len('<pre id="hetstack-check">'):end]))
+    check = open_report(chromium, workdir / "report.html")
     assert "hetstack" in check["text"]  # the workflow description rendered by the app
     plots = {f"results/SYN_h5/plots/{meta}/{name}.svg" for meta in METAS for name in
              ("scores", "reliability", "equity", "weights", "oof_folds")}

@@ -2,21 +2,19 @@
 the main job, then predict, status, the HTML report, runs and diff. The tiny config stands in for
 the default one (with the README's symbol, horizon and meta-learner) so that this runs in a minute."""
 
-import html
 import json
 import os
 import shlex
 import shutil
 import subprocess
 import sys
-import tempfile
 
 import numpy as np
 import pandas as pd
 import pytest
 
+from report_browser import chromium_or_skip, open_report
 from snakemake_cmd import REPO, tiny_config, write_config
-from test_predict_report import HARNESS, find_chromium
 
 pytestmark = pytest.mark.integration
 
@@ -99,23 +97,7 @@ def test_runs_and_diff_as_printed(clone):
 def test_the_html_report_as_printed_and_its_first_screen(clone):
     (command,) = readme_commands(f"snakemake --cores all {RUN}/plots/")
     run(command, clone)
-    chromium = find_chromium()
-    if chromium is None:
-        if os.environ.get("CI"):
-            pytest.fail("chromium is not installed (CI: .ci/run installs it with apt-get)")
-        pytest.skip("chromium is not installed (apt-get install -y chromium)")
-    page = (clone / "report.html").read_text()
-    cut = page.rfind("</body>")
-    (clone / "check.html").write_text(page[:cut] + HARNESS + page[cut:])
-    with tempfile.TemporaryDirectory() as profile:
-        result = subprocess.run([chromium, "--headless", "--no-sandbox", "--disable-gpu", "--no-first-run",
-                                 "--disable-background-networking", "--disable-component-update", "--disable-sync",
-                                 f"--user-data-dir={profile}", "--virtual-time-budget=30000", "--dump-dom",
-                                 (clone / "check.html").as_uri()], capture_output=True, text=True, timeout=180)
-    start = result.stdout.find('<pre id="hetstack-check">')
-    assert start >= 0, f"the report app did not run its check:\n{result.stderr[-2000:]}"
-    end = result.stdout.find("</pre>", start)
-    first_screen = json.loads(html.unescape(result.stdout[start + len('<pre id="hetstack-check">'):end]))["text"]
+    first_screen = open_report(chromium_or_skip(), clone / "report.html")["text"]
     report = json.loads((clone / RUN / "auto_report.json").read_text())
     # what data, which model auto chose, its scores with intervals
     assert report["data_source"]["description"] in first_screen
