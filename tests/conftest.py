@@ -15,6 +15,19 @@ def easy_problem():
     return X[:1000], y[:1000], X[1000:1200], y[1000:1200], X[1200:], y[1200:]
 
 
+@pytest.fixture
+def trading_problem():
+    """Test rows for report statistics: labels, sample ids, closes, a 60%-accurate model and a noise one."""
+    rng = np.random.default_rng(9)
+    n = 3000
+    close = 100 * np.exp(np.cumsum(rng.normal(0, 1e-3, n + 50)))
+    ids = np.arange(20, 20 + n)
+    y = rng.choice([-1, 0, 1], n)
+    good = np.eye(3)[np.where(rng.random(n) < 0.6, y + 1, rng.integers(0, 3, n))] * 0.6 + 0.4 / 3
+    noise = rng.dirichlet([1, 1, 1], n)
+    return y, ids, close, good, noise
+
+
 @pytest.fixture(scope="session")
 def snakemake_run():
     """run(workdir, *args, cores=2, check=True, timeout=900): the real `snakemake` on workdir/tiny.yaml

@@ -20,14 +20,8 @@ def test_passes_through_names_the_base_returned_unchanged():
 
 
 @pytest.fixture
-def statistics():
-    rng = np.random.default_rng(9)
-    n = 3000
-    close = 100 * np.exp(np.cumsum(rng.normal(0, 1e-3, n + 50)))
-    ids = np.arange(20, 20 + n)
-    y = rng.choice([-1, 0, 1], n)
-    good = np.eye(3)[np.where(rng.random(n) < 0.6, y + 1, rng.integers(0, 3, n))] * 0.6 + 0.4 / 3
-    noise = rng.dirichlet([1, 1, 1], n)
+def statistics(trading_problem):
+    y, ids, close, good, noise = trading_problem
     # "a" trades best by far; the report is about "meta", a noisy model
     return score_statistics(y, ids, ids + 5, {"a": good, "b": noise, "meta": noise[::-1].copy()},
                             np.full(3, 1 / 3), ("meta", "b"), close, 252 * 390, RUN)

@@ -154,16 +154,10 @@ def test_bad_arguments_are_named():
         mean_intervals(np.array([1.0, np.nan, 2.0]), 1)
 
 
-def test_report_statistics_count_a_model_trading_as_another_once():
+def test_report_statistics_count_a_model_trading_as_another_once(trading_problem):
     from hetstack.stages.report import ReportSettings, score_statistics
 
-    rng = np.random.default_rng(9)
-    n = 3000
-    close = 100 * np.exp(np.cumsum(rng.normal(0, 1e-3, n + 50)))
-    ids = np.arange(20, 20 + n)
-    y = rng.choice([-1, 0, 1], n)
-    good = np.eye(3)[np.where(rng.random(n) < 0.6, y + 1, rng.integers(0, 3, n))] * 0.6 + 0.4 / 3
-    noise = rng.dirichlet([1, 1, 1], n)
+    y, ids, close, good, noise = trading_problem
     run = ReportSettings(symbol="SYN", horizon=5, cost_bps=0.0, config_digest="", settings={})
     out = score_statistics(y, ids, ids + 5, {"a": good, "b": noise, "meta": good.copy()}, np.full(3, 1 / 3),
                            ("meta", "a"), close, 252 * 390, run)
