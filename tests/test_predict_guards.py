@@ -139,8 +139,8 @@ def test_run_settings_hold_the_training_period_and_the_runs_bars(tmp_path):
     assert pd.Timestamp(settings["train_end"]) == frame["timestamp"][253]
     assert pd.Timestamp(settings["test_start"]) == frame["timestamp"][300]
     assert settings["symbols"] == ["MGC", "SYN"]
-    assert settings["run_bars"] == {"n_bars": 400, "first": "2024-03-04T00:00:00+00:00",
-                                    "last": "2024-03-04T06:39:00+00:00", "sha256": bars_digest(frame)}
+    assert settings["run_bars"] == {"n_bars": 400, "first": "2024-03-04T00:00:00Z",
+                                    "last": "2024-03-04T06:39:00Z", "sha256": bars_digest(frame)}
 
 
 def test_scored_bars_get_the_runs_sample_ids_by_timestamp(tmp_path):

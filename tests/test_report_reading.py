@@ -4,7 +4,8 @@ base, the DSR of the model the report is about, and the caveats beside its tradi
 import numpy as np
 import pytest
 
-from hetstack.stages.report import ReportSettings, passes_through, score_statistics, trading_caveats
+from hetstack.evaluation import passes_through
+from hetstack.stages.report import ReportSettings, score_statistics, trading_caveats
 
 RUN = ReportSettings(symbol="SYN", horizon=5, cost_bps=1.0, config_digest="", settings={})
 
@@ -12,11 +13,12 @@ RUN = ReportSettings(symbol="SYN", horizon=5, cost_bps=1.0, config_digest="", se
 def test_passes_through_names_the_base_returned_unchanged():
     rng = np.random.default_rng(0)
     bases = rng.dirichlet([1, 1, 1], size=(50, 2)).reshape(50, 6)
-    assert passes_through(bases[:, 3:6].copy(), bases, ["a", "b"]) == "b"
+    columns = {"a": bases[:, :3], "b": bases[:, 3:6]}
+    assert passes_through(bases[:, 3:6].copy(), columns) == "b"
     renormalized = bases[:, 3:6] / bases[:, 3:6].sum(axis=1, keepdims=True)  # rounding of a meta's output
-    assert passes_through(renormalized, bases, ["a", "b"]) == "b"
+    assert passes_through(renormalized, columns) == "b"
     blend = 0.5 * bases[:, :3] + 0.5 * bases[:, 3:]
-    assert passes_through(blend, bases, ["a", "b"]) is None
+    assert passes_through(blend, columns) is None
 
 
 @pytest.fixture

@@ -195,6 +195,18 @@ def trading_metrics(positions, sample_ids, close, timestamps, horizon, cost_bps)
     }
 
 
+
+def passes_through(meta_probabilities: np.ndarray, bases: dict[str, np.ndarray]) -> str | None:
+    """The base whose probabilities a meta-learner returns unchanged (auto keeping one base), else None.
+    Unchanged up to the rounding of the meta-learner's renormalization."""
+    meta_probabilities = np.asarray(meta_probabilities)
+    for name, probabilities in bases.items():
+        if np.shape(probabilities) == meta_probabilities.shape and np.allclose(
+                meta_probabilities, probabilities, rtol=0.0, atol=1e-9):
+            return name
+    return None
+
+
 def se_blocks(values: np.ndarray, block: int) -> float:
     """Batch-means SE of the mean: the means of consecutive blocks of `block` samples, their SE.
     Overlapping labels correlate neighbouring samples; blocks longer than the overlap make the

@@ -402,13 +402,6 @@ def reliability_curve(y: np.ndarray, proba: np.ndarray, n_bins: int = 10) -> pd.
     return pd.DataFrame(rows)
 
 
-def same_forecasts(probabilities: dict[str, np.ndarray], meta: str) -> list[str]:
-    """The bases whose test probabilities the meta-learner repeats (to 1e-9): those it passes through."""
-    target = np.asarray(probabilities[meta])
-    return [b for b, p in probabilities.items() if b != meta and np.shape(p) == target.shape
-            and np.allclose(p, target, rtol=0, atol=1e-9)]
-
-
 def reliability_figure(y: np.ndarray, probabilities: dict[str, np.ndarray], title: str, meta: str | None = None):
     """Each base a thin solid line with its own marker; the meta-learner (`meta`, else the last entry) a thick
     dashed orange line with hollow stars drawn over them, so a base it coincides with still shows between
@@ -424,8 +417,10 @@ def reliability_figure(y: np.ndarray, probabilities: dict[str, np.ndarray], titl
         curve = reliability_curve(y, probabilities[name])
         ax.plot(curve["predicted"], curve["observed"], color=colors[name], lw=1.2, marker=_MARKERS[k % len(_MARKERS)],
                 ms=5, label=name, zorder=2)
-    same = same_forecasts(probabilities, meta)
-    label = f"{meta} (meta-learner" + (f"; = {', '.join(same)}: same forecasts)" if same else ")")
+    from hetstack.evaluation import passes_through
+
+    same = passes_through(probabilities[meta], {b: p for b, p in probabilities.items() if b != meta})
+    label = f"{meta} (meta-learner" + (f"; = {same}: same forecasts)" if same else ")")
     curve = reliability_curve(y, probabilities[meta])
     ax.plot(curve["predicted"], curve["observed"], color=META_COLOR, lw=2.6, ls=(0, (3, 2.5)), marker="*", ms=11,
             mfc="none", mew=1.3, alpha=0.9, label=label, zorder=3)

@@ -54,10 +54,6 @@ def bars_digest(bars: pd.DataFrame) -> str:
     return digest.hexdigest()
 
 
-def _iso(timestamp) -> str:
-    return pd.Timestamp(timestamp).tz_convert("UTC").isoformat()
-
-
 def write_run_settings(out_path: str, *, symbol: str, horizon: int, bases: list[str], metas: list[str],
                        adapters: dict, features_meta_path: str, splits_path: str, bars_path: str, labels_path: str,
                        vol_window: int, config_digest: str, regime_window: int = 1440,
@@ -66,8 +62,9 @@ def write_run_settings(out_path: str, *, symbol: str, horizon: int, bases: list[
 
     `symbols`: the config's symbols, names `hetstack predict` may read from a bars file's name.
     """
-    from hetstack.io import read_parquet
     from hetstack.catalogue import canonical_name
+    from hetstack.data import iso_utc
+    from hetstack.io import read_parquet
 
     features = read_json(features_meta_path)
     splits = read_json(splits_path)
@@ -81,11 +78,11 @@ def write_run_settings(out_path: str, *, symbol: str, horizon: int, bases: list[
         "symbols": sorted({symbol, *(symbols or [])}),
         "bar_interval_seconds": bar_interval_seconds(timestamps),
         # sample ids are positions in these bars; predict maps bars back to them only if unchanged
-        "run_bars": {"n_bars": len(bars), "first": _iso(timestamps[0]), "last": _iso(timestamps[-1]),
+        "run_bars": {"n_bars": len(bars), "first": iso_utc(timestamps[0]), "last": iso_utc(timestamps[-1]),
                      "sha256": bars_digest(bars)},
         # every bar up to the last train label's end was read by a fitted model: in_sample
-        "train_end": _iso(timestamps[int(train["t1"].max())]),
-        "test_start": _iso(timestamps[int(test["sample_id"].min())]),
+        "train_end": iso_utc(timestamps[int(train["t1"].max())]),
+        "test_start": iso_utc(timestamps[int(test["sample_id"].min())]),
         "horizon": int(horizon),
         "base_models": list(bases),
         "meta_learners": [canonical_name(m) for m in metas],

@@ -44,7 +44,7 @@ def build_report(meta_requested: str, meta_dir: str, base_tests: dict[str, str],
     `trial_meta_dirs`: the run's other meta-learners, compared with this one as trials (DSR, PBO);
     `cpcv`: the CPCV paths of the train period to summarize (oof.scheme: cpcv);
     `source_path`: the bars' source record (rule bars), stated at the top of the report."""
-    from hetstack.evaluation import class_prior, classification_metrics, trading_metrics
+    from hetstack.evaluation import class_prior, classification_metrics, passes_through, trading_metrics
     from hetstack.catalogue import get_spec, load_model
 
     meta = load_model(meta_dir)
@@ -69,7 +69,7 @@ def build_report(meta_requested: str, meta_dir: str, base_tests: dict[str, str],
     meta_test = classification_metrics(y_test, out.probabilities, prior=prior)
     meta_trading = trading(out.probabilities)
     best_base = min(base_names, key=lambda b: base_perf[b]["oof_log_loss"])  # chosen without a test row
-    passes = passes_through(out.probabilities, X_test, base_names)
+    passes = passes_through(out.probabilities, {b: X_test[:, 3 * i:3 * i + 3] for i, b in enumerate(base_names)})
     trials = {**{b: X_test[:, 3 * i:3 * i + 3] for i, b in enumerate(base_names)}, meta_requested: out.probabilities,
               **_trial_probabilities(trial_meta_dirs or {}, frames, bars, test_ids, run.regime_window)}
     statistics = score_statistics(y_test, test_ids, samples.column("t1", test_ids), trials, prior,
@@ -129,15 +129,6 @@ def _sample_counts(matrix: pd.DataFrame, test_ids: np.ndarray, validation: dict,
         "test_period": [str(samples.column("timestamp", test_ids[:1])[0]),
                         str(samples.column("timestamp", test_ids[-1:])[0])],
     }
-
-
-def passes_through(meta_probabilities: np.ndarray, base_probabilities: np.ndarray, base_names: list[str]) -> str | None:
-    """The base whose test probabilities the meta-learner returns unchanged (auto keeping one base), else
-    None. Unchanged up to the rounding of the meta-learner's renormalization."""
-    for i, b in enumerate(base_names):
-        if np.allclose(meta_probabilities, base_probabilities[:, 3 * i:3 * i + 3], rtol=0.0, atol=1e-9):
-            return b
-    return None
 
 
 def trading_caveats(trading: dict, statistics: dict, meta: str, source: dict, run: ReportSettings,
