@@ -1,19 +1,36 @@
-"""Effect attribution: which family finds which planted effect of the synthetic market.
+"""Which view finds which planted effect: an ablation of the heterogeneous synthetic market.
 
-Markets with no effect, each effect alone (interaction, motif, trend: `synthetic.effects`) and all
-three; on each, the default bases (catboost 2D, tcn 3D, patchtst 4D), lightgbm and ridge as
-tabular references, and the default meta-learner, all in one workflow run per market. Scores on
-the hold-out test rows: log loss, accuracy and skill (log loss of the train labels' class shares
-minus the model's), with batch-means SEs over blocks of 2h consecutive samples (labels overlap).
-The no-effect market is the control: no model should show skill there.
+Markets (MES, seed 42, h = 20, `synthetic.market: heterogeneous`): no effect, each of its effects
+alone and all three. Each effect needs information that only one view holds
+(docs/synthetic-market.md):
 
-    python bench/effects.py --quick     # 12,000 bars a market, fewer iterations: a smoke test
-    python bench/effects.py             # 40,000 bars a market, the default settings
+    interaction  row     two current indicator values together
+    absorption   window  the wick side of a heavy-volume bar 10-40 bars back (the row keeps candles for 3 bars)
+    echo         long    after a heavy-volume bar, the way the same hour went a session (1,380 bars) back
+
+On each market every base of the three views is fitted once on the train period (the workflow's
+retrained base, test/{base}.parquet) and scored on the test rows: row (catboost, lightgbm,
+logistic on the 180 indicators), window (tcn, and logistic_window on the same 3D windows of rows
+flattened), long (patchtst, and lightgbm_multires on the same 4D multi-timeframe windows flattened). Per effect, an oracle: a logistic regression on the
+effect's true drift over the next h bars, fitted on the train rows and scored on the same test rows.
+Skill = class-prior log loss minus the model's; SEs are batch means over blocks of 2h test rows.
+
+Criteria, fixed before any stack was measured (issue 29):
+  1. own view: the effect's view (its best base) gains >= 3 SE of skill over the no-effect market;
+  2. the row must not find absorption or echo, the window must not find echo: each gains at most a
+     third of the own view's gain (how much the window and long views find of the row effect is shown);
+  3. the oracle's skill is >= +0.03.
+
+    python bench/effects.py --quick     # 12,000 bars a market, shorter training: a smoke test
+    python bench/effects.py             # 40,000 bars a market, the default training
+    python bench/effects.py --markets --stack MES:42 MGC:7      # the default job on the heterogeneous market
+    python bench/effects.py --markets --stack MES:42 --stack-bases catboost tcn patchtst lightgbm_multires
 """
 
 from __future__ import annotations
 
 import argparse
+import json
 import os
 import shutil
 import sys
@@ -25,94 +42,202 @@ import numpy as np
 import pandas as pd
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from accuracy import QUICK_MODEL_PARAMS, per_sample, se_blocks
+from accuracy import per_sample, se_blocks
 from common import print_table, run_workflow, write_result
 
 from hetstack import CLASSES
 from hetstack.tables import PROB_COLUMNS
 
-BASES = ["catboost", "tcn", "patchtst", "lightgbm", "ridge"]
-META = "meta_ridge"
-EFFECTS = ("interaction", "motif", "trend")
-MARKETS = {"none": {}, **{name: {name: 1.0} for name in EFFECTS}, "all": {name: 1.0 for name in EFFECTS}}
-EXPECTED_FINDER = {"interaction": "tabular (2D)", "motif": "sequence (3D)", "trend": "multi-resolution (4D)"}
+HORIZON = 20
+MARKET = "heterogeneous"
+EFFECT_VIEW = {"interaction": "row", "absorption": "window", "echo": "long"}
+VIEWS = {"row": ["catboost", "lightgbm", "logistic"], "window": ["tcn", "logistic_window"],
+         "long": ["patchtst", "lightgbm_multires"]}
+BASES = [base for bases in VIEWS.values() for base in bases]
+MARKETS = {"none": {}, **{name: {name: 1.0} for name in EFFECT_VIEW}, "all": {name: 1.0 for name in EFFECT_VIEW}}
+QUICK_PARAMS = {"catboost": {"iterations": 150}, "tcn": {"epochs": 3}, "patchtst": {"epochs": 3},
+                "lightgbm_multires": {"num_boost_round": 150}}
+MIN_SE, MAX_SHARE, MIN_ORACLE = 3.0, 1.0 / 3.0, 0.03
 
 
-def market_config(market: str, data_dir: Path, quick: bool) -> dict:
-    effects = {name: MARKETS[market].get(name, 0.0) for name in EFFECTS}
-    config = {"symbols": ["MES"], "horizons": [20], "data_dir": str(data_dir), "base_models": BASES,
-              "meta_learner": META, "synthetic": {"n_bars": 12000 if quick else 40000, "effects": effects}}
+def market_config(market: str, data_dir: Path, quick: bool, symbol: str = "MES", seed: int = 42) -> dict:
+    """The workflow config of one ablation market: every effect of the heterogeneous market off but its own."""
+    effects = {name: MARKETS[market].get(name, 0.0) for name in EFFECT_VIEW}
+    config = {"symbols": [symbol], "horizons": [HORIZON], "seed": seed, "data_dir": str(data_dir),
+              "base_models": BASES, "synthetic": {"n_bars": 12000 if quick else 40000, "market": MARKET,
+                                                  "effects": effects}}
     if quick:
-        config["model_params"] = QUICK_MODEL_PARAMS
+        config["model_params"] = QUICK_PARAMS
     return config
 
 
-def market_scores(run: Path, horizon: int) -> list[dict]:
-    """One row per model: test log loss, accuracy and skill with block SEs."""
+def skill_terms(run: Path, frame: pd.DataFrame) -> tuple[np.ndarray, np.ndarray]:
+    """Per test row: skill (train class-prior log loss minus the model's) and correct (0/1)."""
     labels = pd.read_parquet(run / "labels.parquet", columns=["label", "split"])
     train = labels["label"].to_numpy()[labels["split"].to_numpy() == "train"]
     prior = np.array([np.mean(train == c) for c in CLASSES])
+    y = frame["label"].to_numpy().astype(int)
+    correct, losses, _, _ = per_sample(y, frame[PROB_COLUMNS].to_numpy(np.float64))
+    return -np.log(prior[np.searchsorted(CLASSES, y)]) - losses, correct
+
+
+def oracle_frame(run: Path, drift: np.ndarray, horizon: int = HORIZON) -> pd.DataFrame:
+    """Test-row probabilities of a logistic regression on the true planted drift of the next
+    `horizon` bars (and its size), fitted on the run's train rows: what the effect is worth."""
+    from sklearn.linear_model import LogisticRegression
+
+    labels = pd.read_parquet(run / "labels.parquet", columns=["sample_id", "label", "split"])
+    cumulative = np.concatenate([[0.0], np.cumsum(drift)])
+    ids = labels["sample_id"].to_numpy()
+    ahead = cumulative[np.minimum(ids + horizon + 1, len(drift))] - cumulative[ids + 1]
+    X = np.column_stack([ahead, np.abs(ahead)])
+    train, test = labels["split"].to_numpy() == "train", labels["split"].to_numpy() == "test"
+    model = LogisticRegression(C=10.0, max_iter=1000).fit(X[train], labels["label"].to_numpy()[train])
+    proba = model.predict_proba(X[test])[:, np.searchsorted(model.classes_, CLASSES)]
+    return pd.DataFrame(proba, columns=PROB_COLUMNS).assign(label=labels["label"].to_numpy()[test])
+
+
+def planted(symbol: str, n_bars: int, seed: int, market_effects: dict) -> dict[str, np.ndarray]:
+    from hetstack.synthetic import market_strengths, planted_drifts
+
+    strengths = market_strengths(MARKET, market_effects)
+    return planted_drifts(symbol, n_bars, seed, **{f"{k}_strength": v for k, v in strengths.items()})[1]
+
+
+def market_scores(run: Path, drifts: dict[str, np.ndarray], effects: list[str]) -> dict[str, dict]:
+    """Skill (block SE) of every base and of each effect's oracle on one market's test rows."""
+    out = {}
     frames = {b: pd.read_parquet(run / "test" / f"{b}.parquet") for b in BASES}
-    frames[META] = pd.read_parquet(run / "predictions" / f"{META}_test.parquet")
-    y = frames[BASES[0]]["label"].to_numpy().astype(int)
-    prior_loss = -np.log(prior[np.searchsorted(CLASSES, y)])
-    block = 2 * horizon
-    rows, per_model = [], {}
+    frames.update({f"oracle:{e}": oracle_frame(run, drifts[e]) for e in effects})
     for name, frame in frames.items():
-        if not np.array_equal(frame["label"].to_numpy(), y):
-            raise AssertionError(f"{name}: test rows differ from {BASES[0]}'s")
-        correct, losses, acc, ll = per_sample(y, frame[PROB_COLUMNS].to_numpy(np.float64))
-        per_model[name] = (correct, losses)
-        rows.append({"model": name, "test_log_loss": ll, "test_acc": acc, "test_acc_se_block": se_blocks(correct, block),
-                     "skill": float(np.mean(prior_loss - losses)), "skill_se_block": se_blocks(prior_loss - losses, block)})
-    # The meta-learner against the base with the best test log loss: picking it on test favours the
-    # base, so the gain is if anything understated. Paired per-sample differences, block SEs.
-    best = min(BASES, key=lambda b: per_model[b][1].mean())
-    loss_gain = per_model[best][1] - per_model[META][1]
-    acc_gain = per_model[META][0] - per_model[best][0]
-    rows[-1].update({"best_base": best, "gain_log_loss": float(loss_gain.mean()),
-                     "gain_log_loss_se_block": se_blocks(loss_gain, block), "gain_acc": float(acc_gain.mean()),
-                     "gain_acc_se_block": se_blocks(acc_gain, block)})
+        skill, correct = skill_terms(run, frame)
+        out[name] = {"skill": float(skill.mean()), "skill_se_block": se_blocks(skill, 2 * HORIZON),
+                     "test_acc": float(correct.mean())}
+    return out
+
+
+def view_skill(scores: dict, view: str) -> tuple[str, float, float]:
+    """The view's best base on this market: (base, skill, block SE)."""
+    base = max(VIEWS[view], key=lambda b: scores[b]["skill"])
+    return base, scores[base]["skill"], scores[base]["skill_se_block"]
+
+
+def criteria(results: dict) -> list[dict]:
+    """Each effect against the no-effect market, per view: gain, its SE and the issue's verdicts."""
+    rows = []
+    none = results["none"]
+    for effect, own in EFFECT_VIEW.items():
+        if effect not in results:
+            continue
+        scores = results[effect]
+        gains = {}
+        for view in VIEWS:
+            base, skill, se = view_skill(scores, view)
+            _, skill0, se0 = view_skill(none, view)
+            gains[view] = (base, skill - skill0, float(np.hypot(se, se0)))
+        own_gain, own_se = gains[own][1], gains[own][2]
+        oracle = scores[f"oracle:{effect}"]
+        row = {"effect": effect, "own view": own, "oracle": f"{oracle['skill']:+.4f} ({oracle['skill_se_block']:.4f})",
+               "oracle_ok": oracle["skill"] >= MIN_ORACLE,
+               "own_ok": own_gain >= MIN_SE * own_se, "own_gain_in_se": own_gain / own_se if own_se else float("nan")}
+        for view, (base, gain, se) in gains.items():
+            row[view] = f"{gain:+.4f} ({se:.4f}) {base}"
+        must_not = {"absorption": ["row"], "echo": ["row", "window"]}.get(effect, [])
+        shares = {view: gains[view][1] / own_gain if own_gain > 0 else float("inf") for view in must_not}
+        row["others_ok"] = all(share <= MAX_SHARE for share in shares.values())
+        row["other_shares"] = {view: round(share, 3) for view, share in shares.items()}
+        rows.append(row)
     return rows
+
+
+def run_ablation(args, root: Path) -> dict:
+    results, walls = {}, {}
+    n_bars = 12000 if args.quick else 40000
+    for market in args.markets:
+        work = root / market
+        (work / "data").mkdir(parents=True, exist_ok=True)  # empty: every symbol is synthetic
+        config = market_config(market, work / "data", args.quick)
+        walls[market] = run_workflow(work, config, [f"results/MES_h{HORIZON}/test/{b}.parquet" for b in BASES],
+                                     args.cores)
+        drifts = planted("MES", n_bars, 42, config["synthetic"]["effects"])
+        own = [e for e, on in config["synthetic"]["effects"].items() if on > 0]
+        results[market] = market_scores(work / f"results/MES_h{HORIZON}", drifts, own)
+        print_table([{"model": m, **r} for m, r in results[market].items()], ["model", "skill", "skill_se_block", "test_acc"],
+                    f"market '{market}' (effects {config['synthetic']['effects']}), workflow {walls[market]:.0f} s")
+    table = [{"model": m, **{market: f"{res[m]['skill']:+.4f} ({res[m]['skill_se_block']:.4f})" for market, res in results.items()
+                             if m in res}} for m in BASES + [f"oracle:{e}" for e in EFFECT_VIEW]]
+    print_table(table, ["model", *results], "test skill (block SE) by market")
+    verdicts = criteria(results) if "none" in results else []
+    if verdicts:
+        print_table(verdicts, ["effect", "own view", *VIEWS, "oracle", "own_gain_in_se", "own_ok", "others_ok",
+                               "other_shares", "oracle_ok"],
+                    "gain over the no-effect market by view (best base of the view; SE of the difference)")
+    return {"markets": results, "walls_s": walls, "criteria": verdicts}
+
+
+def run_stacks(args, root: Path) -> list[dict]:
+    """The default job (auto over the default bases) on the heterogeneous market, per symbol:seed."""
+    rows = []
+    for spec in args.stack:
+        symbol, seed = spec.split(":")
+        work = root / f"stack-{symbol}-{seed}"
+        (work / "data").mkdir(parents=True, exist_ok=True)
+        config = {"symbols": [symbol], "seed": int(seed), "data_dir": str(work / "data"),
+                  "synthetic": {"n_bars": 12000 if args.quick else 40000, "market": MARKET}}
+        if args.stack_bases:
+            config["base_models"] = args.stack_bases
+        if args.quick:
+            config["model_params"] = QUICK_PARAMS
+        wall = run_workflow(work, config, [f"results/{symbol}_h{HORIZON}/auto_report.json"], args.cores)
+        rows.append({"symbol": symbol, "seed": int(seed), "wall_s": wall,
+                     **stack_gain(work / f"results/{symbol}_h{HORIZON}")})
+        print_table(rows[-1:], list(rows[-1]), f"stack on {symbol} seed {seed}")
+    return rows
+
+
+def stack_gain(run: Path) -> dict:
+    """auto against the report's best base (lowest OOF log loss): paired test gains with block SEs."""
+    report = json.loads((run / "auto_report.json").read_text())
+    best = report["performance"]["best_base"]
+    meta = pd.read_parquet(run / "predictions" / "auto_test.parquet")
+    base = pd.read_parquet(run / "test" / f"{best}.parquet")
+    if not np.array_equal(meta["label"].to_numpy(), base["label"].to_numpy()):
+        raise AssertionError("the meta-learner and the best base were scored on different rows")
+    meta_skill, meta_correct = skill_terms(run, meta)
+    base_skill, base_correct = skill_terms(run, base)
+    loss_gain, acc_gain = meta_skill - base_skill, meta_correct - base_correct
+    block = 2 * HORIZON
+    return {"chose": (report.get("meta_auto_choice") or {}).get("chosen"),
+            "best_base": best, "meta_skill": float(meta_skill.mean()), "base_skill": float(base_skill.mean()),
+            "gain_log_loss": float(loss_gain.mean()), "gain_log_loss_se": se_blocks(loss_gain, block),
+            "gain_acc": float(acc_gain.mean()), "gain_acc_se": se_blocks(acc_gain, block)}
 
 
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--quick", action="store_true", help="12,000 bars a market, fewer iterations/epochs")
     ap.add_argument("--cores", type=int, default=os.cpu_count() or 1)
-    ap.add_argument("--markets", nargs="+", choices=list(MARKETS), default=list(MARKETS))
+    ap.add_argument("--markets", nargs="*", choices=list(MARKETS), default=list(MARKETS))
+    ap.add_argument("--stack", nargs="*", default=[], metavar="SYMBOL:SEED",
+                    help="also run the default job on the heterogeneous market for these")
+    ap.add_argument("--stack-bases", nargs="+", help="base_models of the stack runs (default: the config's)")
     ap.add_argument("--workdir", type=Path, help="scratch folder (kept); default: a temporary one")
     args = ap.parse_args()
 
     root = (args.workdir or Path(tempfile.mkdtemp(prefix="hetstack-effects-"))).resolve()
     mode = "quick" if args.quick else "full"
-    print(f"effects benchmark ({mode}), bases {BASES}, meta {META}, {args.cores} cores, scratch {root}", flush=True)
-    results = {}
+    print(f"effects benchmark ({mode}), views {VIEWS}, {args.cores} cores, scratch {root}", flush=True)
     try:
-        for market in args.markets:
-            work = root / market
-            (work / "data").mkdir(parents=True, exist_ok=True)  # empty: every symbol is synthetic
-            config = market_config(market, work / "data", args.quick)
-            wall = run_workflow(work, config, [f"results/MES_h20/{META}_report.json"], args.cores)
-            rows = market_scores(work / "results/MES_h20", 20)
-            results[market] = {"effects": config["synthetic"]["effects"], "workflow_wall_s": wall, "models": rows}
-            print_table(rows, ["model", "test_log_loss", "test_acc", "test_acc_se_block", "skill", "skill_se_block"],
-                        f"market '{market}' (effects {config['synthetic']['effects']}), workflow {wall:.0f} s")
+        result = run_ablation(args, root) if args.markets else {}
+        stacks = run_stacks(args, root)
     finally:
         if args.workdir is None:
             shutil.rmtree(root, ignore_errors=True)
-    summary = [{"model": m, **{market: f"{r['skill']:+.4f} ({r['skill_se_block']:.4f})"
-                               for market, res in results.items() for r in res["models"] if r["model"] == m}}
-               for m in BASES + [META]]
-    print_table(summary, ["model", *results], "skill (block SE) by market")
-    gains = [{"market": market, **{k: res["models"][-1][k] for k in
-                                   ("best_base", "gain_log_loss", "gain_log_loss_se_block", "gain_acc", "gain_acc_se_block")}}
-             for market, res in results.items()]
-    print_table(gains, list(gains[0]) if gains else ["market"], f"{META} against the best base (paired, block SE)")
+    if stacks:
+        print_table(stacks, list(stacks[0]), "auto against the best base on the heterogeneous market (paired, block SE)")
     write_result("effects-quick" if args.quick else "effects", {
-        "mode": mode, "bases": BASES, "meta": META, "cores": args.cores, "markets": results,
-        "expected_finder": EXPECTED_FINDER,
-        "se_note": "batch means over blocks of 2*horizon consecutive test samples; skill = class-prior log loss - model's",
+        "mode": mode, "views": VIEWS, "effect_view": EFFECT_VIEW, "cores": args.cores, **result, "stacks": stacks,
+        "se_note": "batch means over blocks of 2*horizon consecutive test rows; skill = train class-prior log loss - model's",
     })
 
 

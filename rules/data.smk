@@ -13,6 +13,7 @@ rule bars:
         n_bars=config["synthetic"]["n_bars"],
         seed=config["seed"],
         effect_strength=config["synthetic"].get("effect_strength", 1.0),
+        market=config["synthetic"].get("market", "classic"),
         effects=config["synthetic"].get("effects", {}),
     script:
         "../workflow_scripts/bars.py"

@@ -75,41 +75,62 @@ def test_planning_benchmark_plans_the_same_dag_four_ways(tmp_path):
 
 def test_effects_markets_switch_single_effects_and_pass_the_schema(tmp_path):
     import effects
-
-    from hetstack.config import check_schema
-
-    schema = str(BENCH.parent / "config" / "config.schema.yaml")
     import yaml
     from snakemake.utils import update_config
 
-    for market, on in (("none", set()), ("motif", {"motif"}), ("all", set(effects.EFFECTS))):
+    from hetstack.catalogue import get_spec
+    from hetstack.config import check_schema
+    from hetstack.synthetic import market_strengths
+
+    schema = str(BENCH.parent / "config" / "config.schema.yaml")
+    for market, on in (("none", set()), ("absorption", {"absorption"}), ("all", set(effects.EFFECT_VIEW))):
         override = effects.market_config(market, tmp_path, quick=True)
-        assert {k for k, v in override["synthetic"]["effects"].items() if v > 0} == on
+        strengths = market_strengths(override["synthetic"]["market"], override["synthetic"]["effects"])
+        assert {k for k, v in strengths.items() if v > 0} == on
         config = yaml.safe_load((BENCH.parent / "config" / "config.yaml").read_text())
         update_config(config, override)
         check_schema(config, schema)
+    kinds = {"row": "tabular", "window": "sequence", "long": "multires"}
+    assert all(get_spec(base).input_kind == kinds[view] for view, bases in effects.VIEWS.items() for base in bases)
 
 
-def test_effects_scores_skill_against_the_train_prior(tmp_path):
+def test_effects_oracle_reads_the_drift_ahead_and_scores_skill_on_test_rows(tmp_path):
     import effects
 
     rng = np.random.default_rng(0)
-    n_train, n_test = 400, 400
-    y = rng.choice([-1, 0, 1], n_train + n_test, p=[0.25, 0.5, 0.25])
-    pd.DataFrame({"label": y, "split": ["train"] * n_train + ["test"] * n_test}).to_parquet(tmp_path / "labels.parquet")
-    (tmp_path / "test").mkdir()
-    (tmp_path / "predictions").mkdir()
-    prior = np.array([np.mean(y[:n_train] == c) for c in (-1, 0, 1)])
-    for name in effects.BASES + [effects.META]:
-        proba = np.tile(prior, (n_test, 1))
-        if name == "catboost":  # knows the label a little
-            proba = 0.8 * proba + 0.2 * np.eye(3)[y[n_train:] + 1]
-        frame = pd.DataFrame(proba, columns=["prob_-1", "prob_0", "prob_+1"]).assign(label=y[n_train:])
-        path = tmp_path / ("predictions/meta_ridge_test.parquet" if name == effects.META else f"test/{name}.parquet")
-        frame.to_parquet(path)
-    rows = {r["model"]: r for r in effects.market_scores(tmp_path, horizon=5)}
-    assert rows["ridge"]["skill"] == pytest.approx(0.0, abs=1e-12) and rows["catboost"]["skill"] > 0.05
-    assert rows["catboost"]["skill_se_block"] > 0
+    n = 2000
+    drift = rng.normal(0, 1, n + 50)
+    cumulative = np.concatenate([[0.0], np.cumsum(drift)])
+    ids = np.arange(n) + 10
+    ahead = cumulative[ids + effects.HORIZON + 1] - cumulative[ids + 1]
+    y = np.where(ahead > 2, 1, np.where(ahead < -2, -1, 0))
+    split = np.where(np.arange(n) < n // 2, "train", "test")
+    pd.DataFrame({"sample_id": ids, "label": y, "split": split}).to_parquet(tmp_path / "labels.parquet")
+    frame = effects.oracle_frame(tmp_path, drift)
+    assert len(frame) == n // 2 and np.array_equal(frame["label"].to_numpy(), y[n // 2:])
+    skill, _ = effects.skill_terms(tmp_path, frame)
+    assert skill.mean() > 0.5  # the drift ahead decides these labels
+    shuffled = effects.oracle_frame(tmp_path, rng.permutation(drift))
+    assert abs(effects.skill_terms(tmp_path, shuffled)[0].mean()) < 0.05  # a drift unrelated to them: no skill
+
+
+def test_effects_criteria_pass_a_confined_effect_and_fail_a_leaking_one():
+    import effects
+
+    def market(**skills):
+        base = {b: {"skill": 0.0, "skill_se_block": 0.005, "test_acc": 0.5} for b in effects.BASES}
+        for b, v in skills.items():
+            base[b] = {"skill": v, "skill_se_block": 0.005, "test_acc": 0.5}
+        return base
+
+    results = {"none": market(), "absorption": market(tcn=0.06, catboost=0.01),
+               "echo": market(patchtst=0.05, lightgbm=0.03)}
+    results["absorption"]["oracle:absorption"] = {"skill": 0.2, "skill_se_block": 0.02, "test_acc": 0.6}
+    results["echo"]["oracle:echo"] = {"skill": 0.02, "skill_se_block": 0.01, "test_acc": 0.5}
+    rows = {r["effect"]: r for r in effects.criteria(results)}
+    assert rows["absorption"]["own_ok"] and rows["absorption"]["others_ok"] and rows["absorption"]["oracle_ok"]
+    assert rows["absorption"]["other_shares"]["row"] == pytest.approx(0.01 / 0.06, abs=1e-3)
+    assert rows["echo"]["own_ok"] and not rows["echo"]["others_ok"] and not rows["echo"]["oracle_ok"]
 
 
 def test_backtesting_daily_csv_loads_as_bars(tmp_path):

@@ -368,9 +368,10 @@ def test_bars_source_records_the_synthetic_market(tmp_path):
 
     bars, out, source = _prepare(tmp_path, None, effect_strength=0.5, effects={"motif": 0.0})
     record = json.loads(source.read_text())
-    assert record == {"kind": "synthetic", "seed": 7, "symbol": "MES", "effect_strength": 0.5,
-                      "effects": {"interaction": 1.0, "motif": 0.0, "trend": 1.0, "regime": 0.0},
-                      "description": "synthetic market, seed 7 (symbol MES): not market data", "n_bars": 3000,
+    assert record == {"kind": "synthetic", "seed": 7, "symbol": "MES", "market": "classic", "effect_strength": 0.5,
+                      "effects": {"interaction": 1.0, "motif": 0.0, "trend": 1.0, "regime": 0.0, "absorption": 0.0,
+                                  "echo": 0.0},
+                      "description": "synthetic classic market, seed 7 (symbol MES): not market data", "n_bars": 3000,
                       "first": "2024-01-07T23:00:00Z", "last": "2024-01-10T02:59:00Z", "bar_interval_seconds": 60.0,
                       "gaps": []}
 

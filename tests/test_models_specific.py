@@ -121,3 +121,49 @@ def test_svm_fits_100k_rows_in_bounded_memory():
         tracemalloc.stop()
     assert peak < 400e6  # the float64 copy of X is 36 MB; no n x n kernel matrix
     assert metrics.val_accuracy > 0.75
+
+
+def test_lightgbm_multires_finds_an_interaction_of_two_far_apart_window_values(tmp_path):
+    """Label: the sign of one old hourly bar, but only where a recent 1-bar volume is high (the echo's
+    shape). Trees on the flattened window find it; the same booster saved and loaded predicts alike."""
+    from hetstack.adapters import MultiResSet
+    from hetstack.adapters import flat_windows
+
+    rng = np.random.default_rng(0)
+    n, tfs, seq_len = 3000, [1, 5], 12
+    ohlc = np.exp(rng.normal(0, 0.01, (len(tfs), n + 200, 5)).cumsum(axis=1)).astype(np.float32) * 100
+    ohlc[..., 4] = np.exp(rng.normal(0, 1, (len(tfs), n + 200))) * 100  # volume: independent bar to bar
+    windows = MultiResSet(ohlc, tfs, np.arange(200, n + 200), seq_len)
+    X = windows.batch(np.arange(n))
+    old_move, recent_volume = X[:, 1, 0, 3], X[:, 0, -1, 4]
+    y = np.where(recent_volume > 0.5, np.sign(old_move), 0).astype(int)
+    assert 0.2 < np.mean(y != 0) < 0.5  # neither label alone is a good guess
+    model = get_spec("lightgbm_multires").cls({"num_boost_round": 200}, seed=1)
+    model.fit(MultiResSet(ohlc, tfs, np.arange(200, 2200), seq_len), y[:2000])
+    test = MultiResSet(ohlc, tfs, np.arange(2200, n + 200), seq_len)
+    assert flat_windows(test).shape == (1000, len(tfs) * seq_len * 5)
+    proba = model.predict(test).probabilities
+    assert np.mean(np.array([-1, 0, 1])[proba.argmax(axis=1)] == y[2000:]) > 0.9
+    model.save(tmp_path / "model")
+    again = load_model(tmp_path / "model")
+    np.testing.assert_allclose(again.predict(test).probabilities, proba)
+
+
+def test_logistic_window_reads_a_value_far_back_in_the_window_and_picks_C_on_the_validation_slice(tmp_path):
+    from hetstack.adapters import WindowSet
+
+    rng = np.random.default_rng(0)
+    rows = rng.normal(size=(3000, 6)).astype(np.float32)
+    ids = np.arange(40, 3000)
+    y = np.sign(rows[ids - 20, 2] + 0.3 * rng.normal(size=len(ids))).astype(int)  # one indicator 20 rows back
+    model = get_spec("logistic_window").cls({"C_grid": [1e-6, 1e-3]}, seed=0)
+    model.fit(WindowSet(rows, ids[:2000], 32), y[:2000], WindowSet(rows, ids[2000:2500], 32), y[2000:2500])
+    assert model.C_ == 1e-3  # 1e-6 shrinks every weight to nothing: worse on the validation slice
+    test = WindowSet(rows, ids[2500:], 32)
+    proba = model.predict(test).probabilities
+    assert np.mean(np.array([-1, 0, 1])[proba.argmax(axis=1)] == y[2500:]) > 0.8
+    model.save(tmp_path / "model")
+    np.testing.assert_array_equal(load_model(tmp_path / "model").predict(test).probabilities, proba)
+    without_validation = get_spec("logistic_window").cls({"C_grid": [1e-6, 1e-4, 1e-3]}, seed=0)
+    without_validation.fit(WindowSet(rows, ids[:2000], 32), y[:2000])
+    assert without_validation.C_ == 1e-4

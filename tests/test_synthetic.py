@@ -247,3 +247,100 @@ def test_config_effects_reach_the_generator(tmp_path):
     pd.testing.assert_frame_equal(bars, expected)
     assert not bars.equals(generate_market("MES", 3000, seed=4))
     assert pd.read_parquet(tmp_path / "bars.parquet").equals(bars)
+
+
+def test_config_market_names_the_strengths_and_effects_override_them(tmp_path):
+    from hetstack.stages.data import SyntheticSettings, prepare_bars
+
+    synthetic = SyntheticSettings(n_bars=3000, seed=4, market="heterogeneous", effects={"echo": 0.0})
+    bars = prepare_bars("MES", None, str(tmp_path / "bars.parquet"), synthetic)
+    expected = generate_market("MES", 3000, seed=4, motif_strength=0.0, trend_strength=0.0, absorption_strength=1.0)
+    pd.testing.assert_frame_equal(bars, expected)
+
+
+# The heterogeneous market's effects: one per view (docs/synthetic-market.md).
+from hetstack.synthetic import (ABSORPTION_BARS, ABSORPTION_DELAY, ECHO_BARS, MARKETS,
+                                market_strengths, planted_drifts)
+
+ALONE = {name: {**{f"{k}_strength": 0.0 for k in MARKETS["classic"]}, f"{name}_strength": 1.0}
+         for name in ("absorption", "echo")}
+
+
+def test_the_classic_market_is_the_one_of_every_earlier_figure():
+    """Adding effects (and their random streams) left the market of docs/benchmarks.md byte for byte:
+    this digest is of generate_market's output before the absorption and echo effects existed."""
+    import hashlib
+
+    bars = generate_market("MES", 3000, seed=42)
+    digest = hashlib.sha256(bars[list(REQUIRED_COLUMNS[1:])].to_numpy().tobytes()).hexdigest()
+    assert digest == "67b919ad184d734f0cdfa04c5002d104a7352e90e59afc03745c497598ac8e4a"
+    classic = {f"{k}_strength": v for k, v in market_strengths("classic").items()}
+    pd.testing.assert_frame_equal(generate_market("MES", 3000, seed=42, **classic), bars, check_exact=True)
+
+
+def test_market_strengths_name_the_market_and_refuse_unknown_names():
+    assert market_strengths("heterogeneous", {"echo": 0.5})["echo"] == 0.5
+    assert market_strengths("heterogeneous")["motif"] == 0.0 and market_strengths("classic")["absorption"] == 0.0
+    with pytest.raises(ValueError, match="unknown synthetic market 'views'"):
+        market_strengths("views")
+    with pytest.raises(ValueError, match="unknown synthetic effects"):
+        market_strengths("classic", {"shock": 1.0})
+
+
+def test_new_effects_switch_only_their_own_drift_and_keep_the_prefix_property():
+    for name, strengths in ALONE.items():
+        bars, drifts = planted_drifts("MES", 4000, 1, **strengths)
+        assert drifts[name].any() and all(not d.any() for other, d in drifts.items() if other != name)
+        shorter = generate_market("MES", 2500, 1, **strengths)
+        pd.testing.assert_frame_equal(shorter, bars.iloc[:2500], check_exact=True)
+
+
+def _aligned_forward(log_c, starts, offset, bars, sides):
+    """Mean of side * (log return over bars start+offset .. start+offset+bars-1) in 1-bar sds."""
+    ok = starts + offset + bars < len(log_c)
+    s, side = starts[ok], sides[ok]
+    move = log_c[s + offset + bars - 1] - log_c[s + offset - 1]
+    sd = np.std(np.diff(log_c))
+    return float(np.mean(side * move) / (sd * np.sqrt(bars))), int(ok.sum())
+
+
+def test_absorption_wick_and_volume_mark_the_event_and_drift_comes_after_the_delay():
+    from hetstack.synthetic import _events, _streams
+
+    bars, drifts = planted_drifts("MES", 60_000, 2, **ALONE["absorption"])
+    events = _events(_streams("MES", 2)[9], 60_000, 20.0)
+    at = np.flatnonzero(events)
+    sides = events[at]
+    o, h, l, c = (np.log(bars[k].to_numpy()) for k in ("open", "high", "low", "close"))
+    lower, upper = np.minimum(o, c) - l, h - np.maximum(o, c)
+    wick_side = np.sign(lower[at] - upper[at])
+    assert np.mean(wick_side == sides) > 0.9  # buyers absorbing leave the long lower wick
+    volume = np.log(bars["volume"].to_numpy())
+    assert volume[at].mean() > volume.mean() + 0.7
+    during, n = _aligned_forward(c, at, ABSORPTION_DELAY, ABSORPTION_BARS, sides)
+    before, _ = _aligned_forward(c, at, 1, ABSORPTION_DELAY - 1, sides)
+    assert during > 0.5 and n > 2000  # the drift, seen in the bars themselves
+    assert abs(before) < 0.1  # nothing moves between the event and the delay
+    assert np.array_equal(np.flatnonzero(drifts["absorption"])[:1], at[:1] + ABSORPTION_DELAY)
+
+
+def test_echo_follows_the_hour_a_session_back_after_heavy_volume_and_the_bar_itself_says_not_which_way():
+    from hetstack.synthetic import ECHO_FAR, ECHO_NEAR, _events, _streams
+
+    n = 60_000
+    bars, drifts = planted_drifts("MES", n, 3, **ALONE["echo"])
+    at = np.flatnonzero(_events(_streams("MES", 3)[10], n, 40.0))
+    at = at[at >= ECHO_FAR]
+    log_c = np.log(bars["close"].to_numpy())
+    sides = np.sign(log_c[at - ECHO_NEAR] - log_c[at - ECHO_FAR])
+    echoed, count = _aligned_forward(log_c, at, 1, ECHO_BARS, sides)
+    assert echoed > 0.8 and count > 1000
+    own_bar = np.diff(log_c)[at - 1]
+    # The heavy bar's own move hardly gives the way: only where an earlier echo, looking at an
+    # overlapping hour, still drifts (about 0.12 here).
+    assert abs(np.corrcoef(own_bar, sides)[0, 1]) < 0.2
+    recent = log_c[at] - log_c[at - 240]
+    assert abs(np.corrcoef(recent, sides)[0, 1]) < 0.1  # nor do the last four hours
+    volume = np.log(bars["volume"].to_numpy())
+    assert volume[at].mean() > volume.mean() + 1.0
+    assert np.flatnonzero(drifts["echo"])[0] == at[0] + 1

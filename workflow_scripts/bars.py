@@ -5,6 +5,6 @@ from hetstack.workflow import job
 with job(snakemake):  # `snakemake` is injected by Snakemake (a ruff builtin here)
     p = snakemake.params
     synthetic = SyntheticSettings(n_bars=p.n_bars, seed=p.seed, effect_strength=p.effect_strength,
-                                  effects=dict(p.effects))
+                                  market=p.market, effects=dict(p.effects))
     prepare_bars(snakemake.wildcards.symbol, p.data_file, snakemake.output.bars, synthetic,
                  source_path=snakemake.output.source)

@@ -51,6 +51,23 @@ class WindowSet:
         return self.features[ends[:, None] + self._steps[None, :]]
 
 
+ROWS_PER_CHUNK = 4096  # flat_windows builds lazy windows a chunk at a time
+
+
+def flat_windows(windows) -> np.ndarray:
+    """(N, prod(window shape)) float32 of a lazy window set (WindowSet, MultiResSet) or an array of
+    windows: one column per value, for learners that read a window as one long row."""
+    if isinstance(windows, np.ndarray):
+        return windows.reshape(len(windows), -1).astype(np.float32, copy=False)
+    n = len(windows)
+    width = int(np.prod(windows.shape[1:]))
+    out = np.empty((n, width), dtype=np.float32)
+    for start in range(0, n, ROWS_PER_CHUNK):
+        stop = min(start + ROWS_PER_CHUNK, n)
+        out[start:stop] = windows.batch(np.arange(start, stop)).reshape(stop - start, width)
+    return out
+
+
 class SequenceAdapter:
     input_kind = "sequence"
 

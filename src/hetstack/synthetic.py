@@ -1,8 +1,9 @@
 """An embedded, seeded synthetic futures market, used when the user brings no data.
 
-Bars follow a CME-like calendar and carry three weak planted effects of different kinds
-(a current-row interaction, a short temporal motif, a slow trend) so that different model
-families have something different to find. See describe_generator().
+Bars follow a CME-like calendar and carry weak planted effects of different kinds. Two named
+markets (MARKETS): classic (a current-row interaction, a short temporal motif, a slow trend) and
+heterogeneous (the interaction, an absorption pattern 10-40 bars back, an echo of an hour a session
+back: each needs information only one view of the data holds). See describe_generator().
 """
 
 from __future__ import annotations
@@ -52,6 +53,45 @@ TREND_HALF_LIFE = 2000.0
 REGIME_DRIFT = 0.9  # per-bar drift in 1-bar sds per unit of the interaction signal, volatile state only
 REGIME_VOL_MULT = 1.3  # bar sd multiplier in the volatile state
 REGIME_MEAN_BARS = 6000.0
+# (e) absorption (window view): on about one bar in ABSORPTION_EVERY, heavy volume meets one long wick,
+# the side where a large order was absorbed; ABSORPTION_DELAY bars later price drifts away from that
+# side for ABSORPTION_BARS bars. The wick's side is per-bar detail: the row keeps candles for 3 bars
+# only, so only a window of rows (or raw 1-bar bars) sees the events whose drift is still to come.
+ABSORPTION_EVERY = 20.0
+ABSORPTION_DELAY = 30
+ABSORPTION_BARS = 10
+ABSORPTION_DRIFT = 0.5  # per-bar drift in 1-bar sds while it lasts
+ABSORPTION_WICK = 2.5  # extra wick, in bar sds
+ABSORPTION_VOLUME = 1.0  # extra log volume of the event bar
+# (f) echo (long history): on about one bar in ECHO_EVERY, heavy volume on a bar that barely moves; for
+# ECHO_BARS bars after it, price drifts the way the market went in the same hour one session earlier
+# (from ECHO_FAR to ECHO_NEAR bars back). Every view sees the heavy bar, none but the multi-resolution
+# window's hourly bars sees that hour, so the others know something will move but not which way.
+ECHO_EVERY = 40.0
+ECHO_NEAR, ECHO_FAR = SESSION_BARS, SESSION_BARS + 60
+ECHO_BARS = 10
+ECHO_DRIFT = 0.7
+ECHO_VOLUME = 1.5
+
+
+# Named sets of effect strengths (config `synthetic.market`); `synthetic.effects` overrides single ones.
+# classic: the market of every figure before 2026-12-06, generate_market's own defaults. heterogeneous:
+# one effect per view, each needing information that the other views lack (docs/synthetic-market.md).
+MARKETS = {
+    "heterogeneous": {"interaction": 1.0, "motif": 0.0, "trend": 0.0, "regime": 0.0, "absorption": 1.0, "echo": 1.0},
+    "classic": {"interaction": 1.0, "motif": 1.0, "trend": 1.0, "regime": 0.0, "absorption": 0.0, "echo": 0.0},
+}
+DEFAULT_MARKET = "classic"
+
+
+def market_strengths(market: str = DEFAULT_MARKET, effects: dict | None = None) -> dict[str, float]:
+    """Every effect's strength: the named market's, overridden by `effects`."""
+    if market not in MARKETS:
+        raise ValueError(f"unknown synthetic market {market!r}; known: {sorted(MARKETS)}")
+    unknown = set(effects or {}) - set(MARKETS[market])
+    if unknown:
+        raise ValueError(f"unknown synthetic effects {sorted(unknown)}; known: {sorted(MARKETS[market])}")
+    return {**MARKETS[market], **{name: float(value) for name, value in (effects or {}).items()}}
 
 
 def generate_market(
@@ -64,29 +104,45 @@ def generate_market(
     motif_strength: float = 1.0,
     trend_strength: float = 1.0,
     regime_strength: float = 0.0,
+    absorption_strength: float = 0.0,
+    echo_strength: float = 0.0,
 ) -> pd.DataFrame:
     """Seeded 1-minute OHLCV bars for `symbol`, normalized like hetstack.data.read_bars.
 
     Reproducible byte for byte for the same (symbol, seed, strengths). `effect_strength` scales
-    all planted effects; the per-effect strengths scale them one at a time (0 turns off). The regime
-    effect is off unless `regime_strength` > 0; then the volatility regime exists too.
+    all planted effects; the per-effect strengths scale them one at a time (0 turns off). The defaults
+    are the classic market (MARKETS). The regime, absorption and echo effects are off unless their
+    strength is > 0; only then do their volatility regime, wicks and heavy-volume bars exist, so with
+    them off the market is the one generated before they were added.
     """
-    bars, _ = _generate(symbol, n_bars, seed, effect_strength, interaction_strength, motif_strength, trend_strength,
-                        regime_strength)
-    return bars
+    return planted_drifts(symbol, n_bars, seed, effect_strength=effect_strength,
+                          interaction_strength=interaction_strength, motif_strength=motif_strength,
+                          trend_strength=trend_strength, regime_strength=regime_strength,
+                          absorption_strength=absorption_strength, echo_strength=echo_strength)[0]
+
+
+def planted_drifts(symbol: str, n_bars: int, seed: int = 0, **strengths) -> tuple[pd.DataFrame, dict[str, np.ndarray]]:
+    """generate_market's bars and, per effect, the drift it planted in each bar (in that bar's sds):
+    what an oracle knows, for tests and bench/effects.py."""
+    names = ("interaction", "motif", "trend", "regime", "absorption", "echo")
+    unknown = set(strengths) - {"effect_strength"} - {f"{n}_strength" for n in names}
+    if unknown:
+        raise TypeError(f"unknown strengths {sorted(unknown)}")
+    defaults = {"interaction": 1.0, "motif": 1.0, "trend": 1.0}
+    values = [float(strengths.get(f"{n}_strength", defaults.get(n, 0.0))) for n in names]
+    return _generate(symbol, n_bars, seed, float(strengths.get("effect_strength", 1.0)), *values)
 
 
 def volatile_regime(symbol: str, n_bars: int, seed: int = 0) -> np.ndarray:
     """The latent regime path (True: volatile) that a market with `regime_strength` > 0 follows."""
-    streams = _streams(symbol, seed)
-    return _regime_path(streams[8], int(n_bars))
+    return _regime_path(_streams(symbol, seed)[8], int(n_bars))
 
 
 def _streams(symbol: str, seed: int) -> list[np.random.Generator]:
     symbol_key = int.from_bytes(hashlib.sha256(symbol.encode("utf-8")).digest()[:8], "little")
     # One independent stream per input, so a shorter market is an exact prefix of a longer one
     # (SeedSequence children depend on their index only: a ninth stream leaves the first eight).
-    return [np.random.default_rng(s) for s in np.random.SeedSequence([int(seed), symbol_key]).spawn(9)]
+    return [np.random.default_rng(s) for s in np.random.SeedSequence([int(seed), symbol_key]).spawn(11)]
 
 
 def _regime_path(rng: np.random.Generator, n_bars: int) -> np.ndarray:
@@ -96,8 +152,15 @@ def _regime_path(rng: np.random.Generator, n_bars: int) -> np.ndarray:
     return (np.cumsum(switches) % 2 == 1) ^ start
 
 
+def _events(rng: np.random.Generator, n_bars: int, every: float) -> np.ndarray:
+    """-1/0/+1 per bar: an event with probability 1/every, its side a fair coin. Drawn whatever the
+    strength, from the effect's own stream, so no other stream moves."""
+    draws = rng.random((n_bars, 2))  # one row a bar: a shorter market is a prefix of a longer one
+    return np.where(draws[:, 0] < 1.0 / every, np.where(draws[:, 1] < 0.5, -1.0, 1.0), 0.0)
+
+
 def _generate(symbol, n_bars, seed, effect_strength, interaction_strength, motif_strength, trend_strength,
-              regime_strength=0.0):
+              regime_strength=0.0, absorption_strength=0.0, echo_strength=0.0):
     """Bars plus the per-bar planted drifts (in bar sds), which tests use to check the effects."""
     if not isinstance(symbol, str) or not symbol:
         raise ValueError("symbol must be a non-empty string")
@@ -107,8 +170,8 @@ def _generate(symbol, n_bars, seed, effect_strength, interaction_strength, motif
     if int(seed) < 0:
         raise ValueError("seed must be >= 0")
 
-    constants, shock_rng, volume_rng, activity_rng, trend_rng, gap_rng, up_rng, down_rng, regime_rng = _streams(
-        symbol, seed)
+    (constants, shock_rng, volume_rng, activity_rng, trend_rng, gap_rng, up_rng, down_rng, regime_rng,
+     absorption_rng, echo_rng) = _streams(symbol, seed)
 
     base_price = float(np.exp(constants.uniform(np.log(20.0), np.log(8000.0))))
     bar_vol = float(constants.uniform(1.2e-4, 2.5e-4))  # unconditional 1-bar sd of log returns
@@ -134,6 +197,21 @@ def _generate(symbol, n_bars, seed, effect_strength, interaction_strength, motif
     wick_down = down_rng.exponential(0.35, n_bars)
 
     scale = float(effect_strength)
+    absorption_on, echo_on = scale * float(absorption_strength) > 0, scale * float(echo_strength) > 0
+    absorbed = _events(absorption_rng, n_bars, ABSORPTION_EVERY)
+    echoes = _events(echo_rng, n_bars, ECHO_EVERY) != 0
+    absorption_drift = np.zeros(n_bars)
+    if absorption_on:
+        # Buyers absorbing (+1) leave a long lower wick, sellers (-1) a long upper one.
+        wick_down = wick_down + np.where(absorbed > 0, ABSORPTION_WICK, 0.0)
+        wick_up = wick_up + np.where(absorbed < 0, ABSORPTION_WICK, 0.0)
+        log_volume_level = log_volume_level + ABSORPTION_VOLUME * (absorbed != 0)
+        kernel = np.r_[np.zeros(ABSORPTION_DELAY), np.ones(ABSORPTION_BARS)]
+        absorption_drift = np.convolve(absorbed, kernel)[:n_bars] * (ABSORPTION_DRIFT * scale * float(absorption_strength))
+    if echo_on:
+        log_volume_level = log_volume_level + ECHO_VOLUME * echoes
+    else:
+        echoes = np.zeros(n_bars, dtype=bool)
     log_close, log_volume, bar_sd, drifts = _simulate(
         shocks, vol_mult, log_volume_level, volume_noise, activity_noise, trend_noise, gaps, trend_start, volatile,
         bar_vol=bar_vol, log_price=math.log(base_price),
@@ -141,6 +219,7 @@ def _generate(symbol, n_bars, seed, effect_strength, interaction_strength, motif
         motif=MOTIF_DRIFT * scale * float(motif_strength),
         trend=TREND_DRIFT * scale * float(trend_strength),
         regime=REGIME_DRIFT * scale * float(regime_strength),
+        absorption_drift=absorption_drift, echoes=echoes, echo=ECHO_DRIFT * scale * float(echo_strength),
     )
 
     close = np.exp(log_close)
@@ -205,7 +284,7 @@ def _seasonality() -> tuple[np.ndarray, np.ndarray]:
 
 
 def _simulate(shocks, vol_mult, log_volume_level, volume_noise, activity_noise, trend_noise, gaps, trend_start,
-              volatile, *, bar_vol, log_price, interaction, motif, trend, regime):
+              volatile, *, bar_vol, log_price, interaction, motif, trend, regime, absorption_drift, echoes, echo):
     """The recursive part: GARCH variance, volume, the observable statistics and the planted drifts.
 
     A plain loop over Python floats (lists index faster than arrays) because each bar's drift
@@ -216,6 +295,9 @@ def _simulate(shocks, vol_mult, log_volume_level, volume_noise, activity_noise, 
     vnoise_l, anoise_l = volume_noise.tolist(), activity_noise.tolist()
     tnoise_l, gaps_l = trend_noise.tolist(), gaps.tolist()
     volatile_l = volatile.tolist()
+    absorption_l = absorption_drift.tolist()
+    echoes_l = echoes.tolist()
+    out_echo = [0.0] * n
     out_close = [0.0] * n
     out_volume = [0.0] * n
     out_sd = [0.0] * n
@@ -242,6 +324,7 @@ def _simulate(shocks, vol_mult, log_volume_level, volume_noise, activity_noise, 
     signal_a = 0.0
     motif_left, motif_sign = 0, 0.0
     up1 = up2 = up3 = down1 = down2 = down3 = False
+    echo_left, echo_sign = 0, 0.0
 
     for t in range(n):
         z = shocks_l[t]
@@ -253,8 +336,13 @@ def _simulate(shocks, vol_mult, log_volume_level, volume_noise, activity_noise, 
             drift_b = motif * motif_sign
             motif_left -= 1
         drift_d = regime * signal_a if volatile_l[t] else 0.0
-        drift = drift_a + drift_b + drift_c + drift_d
+        drift_f = 0.0
+        if echo_left > 0:
+            drift_f = echo_sign
+            echo_left -= 1
+        drift = drift_a + drift_b + drift_c + drift_d + absorption_l[t] + drift_f
         out_interaction[t], out_motif[t], out_trend[t], out_regime[t] = drift_a, drift_b, drift_c, drift_d
+        out_echo[t] = drift_f
         r = gaps_l[t] + sd * (drift + z)
         logc += r
         out_close[t] = logc
@@ -294,6 +382,11 @@ def _simulate(shocks, vol_mult, log_volume_level, volume_noise, activity_noise, 
         up3, up2, up1 = up2, up1, up
         down3, down2, down1 = down2, down1, down
 
+        # (f) heavy volume now replays the way the same hour went a session ago.
+        if echoes_l[t] and t >= ECHO_FAR:
+            echo_left = ECHO_BARS
+            echo_sign = echo if out_close[t - ECHO_NEAR] > out_close[t - ECHO_FAR] else -echo
+
         # (c) slow latent trend.
         x = phi * x + trend_innov * tnoise_l[t]
 
@@ -301,7 +394,7 @@ def _simulate(shocks, vol_mult, log_volume_level, volume_noise, activity_noise, 
         h = omega + h * (GARCH_BETA + GARCH_ALPHA * (z2 if z2 < clip2 else clip2))
 
     drifts = {"interaction": np.array(out_interaction), "motif": np.array(out_motif), "trend": np.array(out_trend),
-              "regime": np.array(out_regime)}
+              "regime": np.array(out_regime), "absorption": absorption_drift.copy(), "echo": np.array(out_echo)}
     return np.array(out_close), np.array(out_volume), np.array(out_sd), drifts
 
 
@@ -338,13 +431,22 @@ missing minutes inside a session. A session's first open gaps from the previous 
 - OHLC: open equals the previous close except at session opens; high and low add exponential wicks
   (mean 0.35 bar sd) beyond the body. Prices are continuous (no tick grid).
 
+## Two markets
+`synthetic.market` names a set of effect strengths (`MARKETS`); `synthetic.effects` overrides single
+ones and `synthetic.effect_strength` scales them all (0: a pure, unpredictable market).
+- **classic** (the default): interaction, motif and trend. The market of every figure in
+  docs/benchmarks.md, and `generate_market`'s own defaults; byte for byte the market generated
+  before any later effect existed (a test pins its digest).
+- **heterogeneous**: interaction, absorption and echo, one effect per view of the data, each needing
+  information that the other views lack (below). Still being built: docs/benchmarks.md,
+  "Heterogeneous market", says which view finds what so far.
+
 ## Planted effects
-Each adds drift, in units of the bar's own sd, to later bars; all three are computed from bars up
-to the current one only. `effect_strength` scales all three, `interaction_strength`,
-`motif_strength` and `trend_strength` one each (0 turns an effect off); in the workflow's config
-they are `synthetic.effect_strength` and `synthetic.effects: {{interaction, motif, trend}}`.
-`bench/effects.py` runs markets with one effect at a time, all three and none, and scores every
-default base on each. Which family each effect is built for:
+Each adds drift, in units of the bar's own sd, to later bars, computed from bars up to the current
+one only (or from exogenous events drawn from their own random stream). In the workflow's config
+they are `synthetic.effects: {{interaction, motif, trend, regime, absorption, echo}}`; in
+`generate_market` the `*_strength` arguments. The classic market's effects, and which family each
+was built for:
 
 | effect | what it needs to be seen | family it is built for |
 |---|---|---|
@@ -387,6 +489,29 @@ labels, horizon 20 bars, barriers at 1.0 x 60-bar vol x sqrt(20), last 30% held 
 of the time. With the effects off, accuracy is at or below the majority class. Alone, each effect
 gives a small lift; the slow trend is barely visible to a model that sees one row of 1-minute
 features.
+
+The heterogeneous market's two other effects (off in the classic market; with strength 0 they
+draw nothing that reaches the bars). Each is a response to an exogenous event that every view
+sees; what differs is the information that says which way the response goes:
+
+| effect | which way, from | row (180 indicators) | window (32 rows) | multi-resolution (4D) |
+|---|---|---|---|---|
+| absorption | the wick side of a heavy-volume bar 10-40 bars back | candles for the last 3 bars only | candles of bars up to 34 back | raw 1-bar bars up to 23 back |
+| echo | the move of the same hour one session back | no window beyond 240 bars | no | hourly bars a day back |
+
+5. **Absorption (window).** On about one bar in {ABSORPTION_EVERY:g}, heavy volume (log volume
+   +{ABSORPTION_VOLUME:g}) meets one long wick ({ABSORPTION_WICK:g} bar sds beyond the usual ones): the
+   side where a large order was absorbed. {ABSORPTION_DELAY} bars later, price drifts away from that
+   side by {ABSORPTION_DRIFT} bar sds a bar for {ABSORPTION_BARS} bars. A label of h = 20 bars is
+   moved by events 10 to 38 bars back; the row keeps candle shapes for the last 3 bars and volume
+   z-scores for 10, so it sees the events but not their side.
+6. **Echo (long history).** On about one bar in {ECHO_EVERY:g}, heavy volume (+{ECHO_VOLUME:g}) on a
+   bar whose own move is ordinary; for the next {ECHO_BARS} bars price drifts by {ECHO_DRIFT} bar sds a
+   bar the way the market went in the same hour one session earlier ({ECHO_NEAR} to {ECHO_FAR} bars
+   back). Every view sees the heavy bar; only the multi-resolution window's hourly bars (24 of them,
+   a day) reach that hour. The row's longest windows (240 bars, plus EMA tails) recover a 720-bar
+   return with R² 0.07 and a 1,440-bar one not at all. Successive echoes look at overlapping hours,
+   so their directions are correlated, which a row can partly read from the last echo's move.
 
 The effects are not free of side effects: with defaults, 1-bar returns have a lag-1
 autocorrelation of +0.06 to +0.10 (about 0 with the effects off) and daily volatility is roughly twice

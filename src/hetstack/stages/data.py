@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import inspect
 import logging
 from dataclasses import dataclass
 from pathlib import Path
@@ -22,7 +21,8 @@ class SyntheticSettings:
     n_bars: int
     seed: int
     effect_strength: float = 1.0
-    effects: dict | None = None  # interaction / motif / trend / regime -> its own strength (1 when absent; regime 0)
+    effects: dict | None = None  # effect name -> its own strength, over the market's (synthetic.market_strengths)
+    market: str = "classic"  # a named set of strengths: hetstack.synthetic.MARKETS
 
 
 def prepare_bars(symbol: str, data_file: str | None, out_path: str, synthetic: SyntheticSettings,
@@ -41,10 +41,10 @@ def prepare_bars(symbol: str, data_file: str | None, out_path: str, synthetic: S
         from hetstack.synthetic import generate_market
 
         s = synthetic
-        strengths = {f"{name}_strength": float(value) for name, value in (s.effects or {}).items()}
+        strengths = {f"{name}_strength": value for name, value in synthetic_effects(s.market, s.effects).items()}
         bars = generate_market(symbol, s.n_bars, seed=s.seed, effect_strength=s.effect_strength, **strengths)
-        log.info("%s: generated %d synthetic bars (seed %d, effect strength %g, effects %s)", symbol, len(bars),
-                 s.seed, s.effect_strength, s.effects or "all at 1")
+        log.info("%s: generated %d synthetic bars (seed %d, %s market, effect strength %g, effects %s)", symbol,
+                 len(bars), s.seed, s.market, s.effect_strength, synthetic_effects(s.market, s.effects))
     record = bars_source_record(symbol, data_file, synthetic, bars) if source_path else None
     write_bars(out_path, bars)
     if record is not None:
@@ -70,23 +70,20 @@ def bars_source_record(symbol: str, data_file: str | None, synthetic: SyntheticS
         record["description"] = f"file {data_file} (sha256 {record['sha256'][:12]})"
     else:
         s = synthetic
-        record = {"kind": "synthetic", "seed": int(s.seed), "symbol": symbol,
-                  "effect_strength": float(s.effect_strength), "effects": synthetic_effects(s.effects),
-                  "description": f"synthetic market, seed {s.seed} (symbol {symbol}): not market data"}
+        record = {"kind": "synthetic", "seed": int(s.seed), "symbol": symbol, "market": s.market,
+                  "effect_strength": float(s.effect_strength), "effects": synthetic_effects(s.market, s.effects),
+                  "description": f"synthetic {s.market} market, seed {s.seed} (symbol {symbol}): not market data"}
     timestamps = bars["timestamp"]
     return {**record, "n_bars": len(bars), "first": iso_utc(timestamps.iloc[0]), "last": iso_utc(timestamps.iloc[-1]),
             "bar_interval_seconds": bar_interval_seconds(timestamps) if len(bars) > 1 else None,
             "gaps": unexpected_gaps(timestamps)}
 
 
-def synthetic_effects(effects: dict | None) -> dict[str, float]:
-    """Every planted effect's strength: generate_market's defaults, overridden by config `synthetic.effects`."""
-    from hetstack.synthetic import generate_market
+def synthetic_effects(market: str, effects: dict | None) -> dict[str, float]:
+    """Every planted effect's strength: config `synthetic.market`'s, overridden by `synthetic.effects`."""
+    from hetstack.synthetic import market_strengths
 
-    defaults = {name.removesuffix("_strength"): float(p.default)
-                for name, p in inspect.signature(generate_market).parameters.items()
-                if name.endswith("_strength") and name != "effect_strength"}
-    return {**defaults, **{name: float(value) for name, value in (effects or {}).items()}}
+    return market_strengths(market, effects)
 
 
 def build_features(bars_path: str, out_array: str, out_meta: str) -> None:
