@@ -1,3 +1,5 @@
+from pathlib import Path
+
 import pytest
 
 from hetstack import config as hcfg
@@ -70,3 +72,27 @@ def test_command_line_strings_get_the_schema_types():
     assert coerced["model_params"]["catboost"] == {"iterations": 50, "depth": 4}
     assert coerced["model_params"]["patchtst"] == {"pooling": "mean", "lr": 0.0003}
     assert hcfg.coerce_to_schema({"horizons": ["five"]}, schema) == {"horizons": ["five"]}  # left for the schema to refuse
+
+
+@pytest.mark.parametrize("overlay", ["full.yaml", "heterogeneous.yaml"])
+def test_config_overlays_pass_the_schema_over_the_default(overlay):
+    import yaml
+    from snakemake.utils import update_config
+
+    from hetstack.config import check_schema
+
+    folder = Path(__file__).resolve().parents[1] / "config"
+    config = yaml.safe_load((folder / "config.yaml").read_text())
+    update_config(config, yaml.safe_load((folder / overlay).read_text()))
+    check_schema(config, str(folder / "config.schema.yaml"))
+
+
+def test_the_heterogeneous_overlay_reads_each_view_once():
+    import yaml
+
+    from hetstack.catalogue import get_spec
+    from hetstack.synthetic import MARKETS
+
+    overlay = yaml.safe_load((Path(__file__).resolve().parents[1] / "config" / "heterogeneous.yaml").read_text())
+    assert overlay["synthetic"]["market"] in MARKETS
+    assert sorted(get_spec(b).input_kind for b in overlay["base_models"]) == ["multires", "sequence", "tabular"]

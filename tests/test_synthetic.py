@@ -5,7 +5,8 @@ import pandas as pd
 import pytest
 
 from hetstack.data import REQUIRED_COLUMNS, validate_bars
-from hetstack.synthetic import _generate, describe_generator, generate_market
+from hetstack.synthetic import (ABSORPTION_BARS, ABSORPTION_DELAY, ECHO_BARS, MARKETS, _generate, describe_generator,
+                                generate_market, market_strengths, planted_drifts)
 
 N = 30_000  # a bit over three weeks of sessions
 ONLY = {
@@ -254,13 +255,13 @@ def test_config_market_names_the_strengths_and_effects_override_them(tmp_path):
 
     synthetic = SyntheticSettings(n_bars=3000, seed=4, market="heterogeneous", effects={"echo": 0.0})
     bars = prepare_bars("MES", None, str(tmp_path / "bars.parquet"), synthetic)
-    expected = generate_market("MES", 3000, seed=4, motif_strength=0.0, trend_strength=0.0, absorption_strength=1.0)
+    strengths = {**MARKETS["heterogeneous"], "echo": 0.0}
+    assert strengths["absorption"] > 0 and strengths["motif"] == 0
+    expected = generate_market("MES", 3000, seed=4, **{f"{k}_strength": v for k, v in strengths.items()})
     pd.testing.assert_frame_equal(bars, expected)
 
 
 # The heterogeneous market's effects: one per view (docs/synthetic-market.md).
-from hetstack.synthetic import (ABSORPTION_BARS, ABSORPTION_DELAY, ECHO_BARS, MARKETS,
-                                market_strengths, planted_drifts)
 
 ALONE = {name: {**{f"{k}_strength": 0.0 for k in MARKETS["classic"]}, f"{name}_strength": 1.0}
          for name in ("absorption", "echo")}

@@ -70,7 +70,7 @@ ABSORPTION_VOLUME = 1.0  # extra log volume of the event bar
 ECHO_EVERY = 40.0
 ECHO_NEAR, ECHO_FAR = SESSION_BARS, SESSION_BARS + 60
 ECHO_BARS = 10
-ECHO_DRIFT = 0.7
+ECHO_DRIFT = 1.0
 ECHO_VOLUME = 1.5
 
 
@@ -78,7 +78,7 @@ ECHO_VOLUME = 1.5
 # classic: the market of every figure before 2026-12-06, generate_market's own defaults. heterogeneous:
 # one effect per view, each needing information that the other views lack (docs/synthetic-market.md).
 MARKETS = {
-    "heterogeneous": {"interaction": 1.0, "motif": 0.0, "trend": 0.0, "regime": 0.0, "absorption": 1.0, "echo": 1.0},
+    "heterogeneous": {"interaction": 1.5, "motif": 0.0, "trend": 0.0, "regime": 0.0, "absorption": 1.0, "echo": 1.0},
     "classic": {"interaction": 1.0, "motif": 1.0, "trend": 1.0, "regime": 0.0, "absorption": 0.0, "echo": 0.0},
 }
 DEFAULT_MARKET = "classic"
