@@ -195,3 +195,28 @@ def test_gpu_benchmark_compares_probabilities_row_by_row():
     flipped = gpu.agreement(cpu, np.array([[0.2, 0.5, 0.3], [0.3, 0.6, 0.1]]))
     assert flipped["argmax_agreement"] == 0.5 and flipped["max_abs_dp"] == pytest.approx(0.3)
     assert flipped["mean_abs_dp"] == pytest.approx(0.6 / 6)
+
+
+def test_effects_stack_gain_is_paired_against_the_reports_best_base_and_the_test_best(tmp_path):
+    import json
+
+    import effects
+
+    rng = np.random.default_rng(1)
+    n_train, n_test = 400, 800
+    y = rng.choice([-1, 0, 1], n_train + n_test)
+    pd.DataFrame({"label": y, "split": ["train"] * n_train + ["test"] * n_test}).to_parquet(tmp_path / "labels.parquet")
+    (tmp_path / "test").mkdir()
+    (tmp_path / "predictions").mkdir()
+    truth = np.eye(3)[y[n_train:] + 1]
+    for name, know in (("a", 0.1), ("b", 0.3), ("auto", 0.5)):  # share of the truth mixed into each
+        noise = rng.dirichlet([5, 5, 5], n_test)
+        frame = pd.DataFrame(know * truth + (1 - know) * noise, columns=["prob_-1", "prob_0", "prob_+1"])
+        frame.assign(label=y[n_train:]).to_parquet(
+            tmp_path / ("predictions/auto_test.parquet" if name == "auto" else f"test/{name}.parquet"))
+    report = {"performance": {"best_base": "a"}, "base_model_performance": {"a": {}, "b": {}},
+              "meta_auto_choice": {"chosen": "meta_ridge"}}
+    (tmp_path / "auto_report.json").write_text(json.dumps(report))
+    gain = effects.stack_gain(tmp_path)
+    assert (gain["base"], gain["test_best_base"], gain["chose"]) == ("a", "b", "meta_ridge")
+    assert gain["gain_log_loss"] > gain["test_best_gain_log_loss"] > 0 and gain["gain_log_loss_se"] > 0
