@@ -63,7 +63,7 @@ ABSORPTION_BARS = 10
 ABSORPTION_DRIFT = 0.5  # per-bar drift in 1-bar sds while it lasts
 ABSORPTION_WICK = 2.5  # extra wick, in bar sds
 ABSORPTION_VOLUME = 1.0  # extra log volume of the event bar
-# (f) echo (long history): on about one bar in ECHO_EVERY, heavy volume on a bar that barely moves; for
+# (f) echo (long history): on about one bar in ECHO_EVERY, heavy volume on a bar of ordinary move; for
 # ECHO_BARS bars after it, price drifts the way the market went in the same hour one session earlier
 # (from ECHO_FAR to ECHO_NEAR bars back). Every view sees the heavy bar, none but the multi-resolution
 # window's hourly bars sees that hour, so the others know something will move but not which way.
@@ -124,12 +124,11 @@ def generate_market(
 def planted_drifts(symbol: str, n_bars: int, seed: int = 0, **strengths) -> tuple[pd.DataFrame, dict[str, np.ndarray]]:
     """generate_market's bars and, per effect, the drift it planted in each bar (in that bar's sds):
     what an oracle knows, for tests and bench/effects.py."""
-    names = ("interaction", "motif", "trend", "regime", "absorption", "echo")
+    names = ("interaction", "motif", "trend", "regime", "absorption", "echo")  # _generate's order
     unknown = set(strengths) - {"effect_strength"} - {f"{n}_strength" for n in names}
     if unknown:
         raise TypeError(f"unknown strengths {sorted(unknown)}")
-    defaults = {"interaction": 1.0, "motif": 1.0, "trend": 1.0}
-    values = [float(strengths.get(f"{n}_strength", defaults.get(n, 0.0))) for n in names]
+    values = [float(strengths.get(f"{n}_strength", MARKETS["classic"][n])) for n in names]
     return _generate(symbol, n_bars, seed, float(strengths.get("effect_strength", 1.0)), *values)
 
 
