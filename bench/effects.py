@@ -11,8 +11,9 @@ alone and all three. Each effect needs information that only one view holds
 On each market every base of the three views is fitted once on the train period (the workflow's
 retrained base, test/{base}.parquet) and scored on the test rows: row (catboost, lightgbm,
 logistic on the 180 indicators), window (tcn, and logistic_window on the same 3D windows of rows
-flattened), long (patchtst, and lightgbm_multires on the same 4D multi-timeframe windows flattened). Per effect, an oracle: a logistic regression on the
-effect's true drift over the next h bars, fitted on the train rows and scored on the same test rows.
+flattened), long (patchtst, and lightgbm_multires on the same 4D multi-timeframe windows flattened).
+Per effect, an oracle: a logistic regression on the effect's true drift over the next h bars,
+fitted on the train rows and scored on the same test rows.
 Skill = class-prior log loss minus the model's; SEs are batch means over blocks of 2h test rows.
 
 Criteria, fixed before any stack was measured (issue 29):
@@ -42,10 +43,11 @@ import numpy as np
 import pandas as pd
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from accuracy import per_sample, se_blocks
+from accuracy import se_blocks
 from common import print_table, run_workflow, write_result
 
 from hetstack import CLASSES
+from hetstack.evaluation import class_prior, per_sample_scores
 from hetstack.tables import PROB_COLUMNS
 
 HORIZON = 20
@@ -71,14 +73,16 @@ def market_config(market: str, data_dir: Path, quick: bool, symbol: str = "MES",
     return config
 
 
-def skill_terms(run: Path, frame: pd.DataFrame) -> tuple[np.ndarray, np.ndarray]:
-    """Per test row: skill (train class-prior log loss minus the model's) and correct (0/1)."""
+def train_prior(run: Path) -> np.ndarray:
+    """Class shares of the run's train labels: the forecast that skill is measured against."""
     labels = pd.read_parquet(run / "labels.parquet", columns=["label", "split"])
-    train = labels["label"].to_numpy()[labels["split"].to_numpy() == "train"]
-    prior = np.array([np.mean(train == c) for c in CLASSES])
-    y = frame["label"].to_numpy().astype(int)
-    correct, losses, _, _ = per_sample(y, frame[PROB_COLUMNS].to_numpy(np.float64))
-    return -np.log(prior[np.searchsorted(CLASSES, y)]) - losses, correct
+    return class_prior(labels["label"].to_numpy()[labels["split"].to_numpy() == "train"])
+
+
+def skill_terms(prior: np.ndarray, frame: pd.DataFrame) -> tuple[np.ndarray, np.ndarray]:
+    """Per test row: skill (class-prior log loss minus the model's) and correct (0/1)."""
+    terms = per_sample_scores(frame["label"].to_numpy(), frame[PROB_COLUMNS].to_numpy(np.float64), prior)
+    return terms["skill"], terms["accuracy"]
 
 
 def oracle_frame(run: Path, drift: np.ndarray, horizon: int = HORIZON) -> pd.DataFrame:
@@ -106,11 +110,11 @@ def planted(symbol: str, n_bars: int, seed: int, market_effects: dict) -> dict[s
 
 def market_scores(run: Path, drifts: dict[str, np.ndarray], effects: list[str]) -> dict[str, dict]:
     """Skill (block SE) of every base and of each effect's oracle on one market's test rows."""
-    out = {}
+    out, prior = {}, train_prior(run)
     frames = {b: pd.read_parquet(run / "test" / f"{b}.parquet") for b in BASES}
     frames.update({f"oracle:{e}": oracle_frame(run, drifts[e]) for e in effects})
     for name, frame in frames.items():
-        skill, correct = skill_terms(run, frame)
+        skill, correct = skill_terms(prior, frame)
         out[name] = {"skill": float(skill.mean()), "skill_se_block": se_blocks(skill, 2 * HORIZON),
                      "test_acc": float(correct.mean())}
     return out
@@ -201,13 +205,14 @@ def stack_gain(run: Path) -> dict:
     paired test gains with block SEs."""
     report = json.loads((run / "auto_report.json").read_text())
     meta = pd.read_parquet(run / "predictions" / "auto_test.parquet")
-    meta_skill, meta_correct = skill_terms(run, meta)
+    prior = train_prior(run)
+    meta_skill, meta_correct = skill_terms(prior, meta)
     bases = {}
     for name in report["base_model_performance"]:
         frame = pd.read_parquet(run / "test" / f"{name}.parquet")
         if not np.array_equal(meta["label"].to_numpy(), frame["label"].to_numpy()):
             raise AssertionError(f"the meta-learner and {name} were scored on different rows")
-        bases[name] = skill_terms(run, frame)
+        bases[name] = skill_terms(prior, frame)
     out = {"chose": (report.get("meta_auto_choice") or {}).get("chosen"), "meta_skill": float(meta_skill.mean())}
     block = 2 * HORIZON
     oof_best = report["performance"]["best_base"]

@@ -108,10 +108,11 @@ def test_effects_oracle_reads_the_drift_ahead_and_scores_skill_on_test_rows(tmp_
     pd.DataFrame({"sample_id": ids, "label": y, "split": split}).to_parquet(tmp_path / "labels.parquet")
     frame = effects.oracle_frame(tmp_path, drift)
     assert len(frame) == n // 2 and np.array_equal(frame["label"].to_numpy(), y[n // 2:])
-    skill, _ = effects.skill_terms(tmp_path, frame)
+    prior = effects.train_prior(tmp_path)
+    skill, _ = effects.skill_terms(prior, frame)
     assert skill.mean() > 0.5  # the drift ahead decides these labels
     shuffled = effects.oracle_frame(tmp_path, rng.permutation(drift))
-    assert abs(effects.skill_terms(tmp_path, shuffled)[0].mean()) < 0.05  # a drift unrelated to them: no skill
+    assert abs(effects.skill_terms(prior, shuffled)[0].mean()) < 0.05  # a drift unrelated to them: no skill
 
 
 def test_effects_criteria_pass_a_confined_effect_and_fail_a_leaking_one():

@@ -38,13 +38,14 @@ def prepare_bars(symbol: str, data_file: str | None, out_path: str, synthetic: S
         bars = read_bars(data_file)
         log.info("%s: read %d bars from %s", symbol, len(bars), data_file)
     else:
-        from hetstack.synthetic import generate_market
+        from hetstack.synthetic import generate_market, market_strengths
 
         s = synthetic
-        strengths = {f"{name}_strength": value for name, value in synthetic_effects(s.market, s.effects).items()}
-        bars = generate_market(symbol, s.n_bars, seed=s.seed, effect_strength=s.effect_strength, **strengths)
+        strengths = market_strengths(s.market, s.effects)
+        bars = generate_market(symbol, s.n_bars, seed=s.seed, effect_strength=s.effect_strength,
+                               **{f"{name}_strength": value for name, value in strengths.items()})
         log.info("%s: generated %d synthetic bars (seed %d, %s market, effect strength %g, effects %s)", symbol,
-                 len(bars), s.seed, s.market, s.effect_strength, synthetic_effects(s.market, s.effects))
+                 len(bars), s.seed, s.market, s.effect_strength, strengths)
     record = bars_source_record(symbol, data_file, synthetic, bars) if source_path else None
     write_bars(out_path, bars)
     if record is not None:
@@ -69,21 +70,16 @@ def bars_source_record(symbol: str, data_file: str | None, synthetic: SyntheticS
         record = {"kind": "file", **file_record(data_file), "path": str(data_file)}
         record["description"] = f"file {data_file} (sha256 {record['sha256'][:12]})"
     else:
+        from hetstack.synthetic import market_strengths
+
         s = synthetic
         record = {"kind": "synthetic", "seed": int(s.seed), "symbol": symbol, "market": s.market,
-                  "effect_strength": float(s.effect_strength), "effects": synthetic_effects(s.market, s.effects),
+                  "effect_strength": float(s.effect_strength), "effects": market_strengths(s.market, s.effects),
                   "description": f"synthetic {s.market} market, seed {s.seed} (symbol {symbol}): not market data"}
     timestamps = bars["timestamp"]
     return {**record, "n_bars": len(bars), "first": iso_utc(timestamps.iloc[0]), "last": iso_utc(timestamps.iloc[-1]),
             "bar_interval_seconds": bar_interval_seconds(timestamps) if len(bars) > 1 else None,
             "gaps": unexpected_gaps(timestamps)}
-
-
-def synthetic_effects(market: str, effects: dict | None) -> dict[str, float]:
-    """Every planted effect's strength: config `synthetic.market`'s, overridden by `synthetic.effects`."""
-    from hetstack.synthetic import market_strengths
-
-    return market_strengths(market, effects)
 
 
 def build_features(bars_path: str, out_array: str, out_meta: str) -> None:
