@@ -17,7 +17,8 @@ fitted on the train rows and scored on the same test rows.
 Skill = class-prior log loss minus the model's; SEs are batch means over blocks of 2h test rows.
 
 Criteria, fixed before any stack was measured (issue 29):
-  1. own view: the effect's view (its best base) gains >= 3 SE of skill over the no-effect market;
+  1. own view: the effect's view (its best base) gains >= 3 SE of skill over the no-effect market
+     (paired over the same test rows: the markets share every random stream but the effect's);
   2. the row must not find absorption or echo, the window must not find echo: each gains at most a
      third of the own view's gain (how much the window and long views find of the row effect is shown);
   3. the oracle's skill is >= +0.03.
@@ -46,7 +47,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 from accuracy import se_blocks
 from common import print_table, run_workflow, write_result
 
-from hetstack import CLASSES
+from hetstack import CLASSES, synthetic
 from hetstack.evaluation import class_prior, per_sample_scores
 from hetstack.tables import PROB_COLUMNS
 
@@ -56,7 +57,8 @@ EFFECT_VIEW = {"interaction": "row", "absorption": "window", "echo": "long"}
 VIEWS = {"row": ["catboost", "lightgbm", "logistic"], "window": ["tcn", "logistic_window"],
          "long": ["patchtst", "lightgbm_multires"]}
 BASES = [base for bases in VIEWS.values() for base in bases]
-MARKETS = {"none": {}, **{name: {name: 1.0} for name in EFFECT_VIEW}, "all": {name: 1.0 for name in EFFECT_VIEW}}
+STRENGTH = {name: synthetic.MARKETS[MARKET][name] for name in EFFECT_VIEW}  # each effect as the market plants it
+MARKETS = {"none": {}, **{name: {name: STRENGTH[name]} for name in EFFECT_VIEW}, "all": STRENGTH}
 QUICK_PARAMS = {"catboost": {"iterations": 150}, "tcn": {"epochs": 3}, "patchtst": {"epochs": 3},
                 "lightgbm_multires": {"num_boost_round": 150}}
 MIN_SE, MAX_SHARE, MIN_ORACLE = 3.0, 1.0 / 3.0, 0.03
@@ -108,37 +110,48 @@ def planted(symbol: str, n_bars: int, seed: int, market_effects: dict) -> dict[s
     return planted_drifts(symbol, n_bars, seed, **{f"{k}_strength": v for k, v in strengths.items()})[1]
 
 
-def market_scores(run: Path, drifts: dict[str, np.ndarray], effects: list[str]) -> dict[str, dict]:
-    """Skill (block SE) of every base and of each effect's oracle on one market's test rows."""
-    out, prior = {}, train_prior(run)
+def market_scores(run: Path, drifts: dict[str, np.ndarray], effects: list[str]) -> tuple[dict, dict]:
+    """Skill (block SE) of every base and of each effect's oracle on one market's test rows, and each
+    base's per-sample skill (indexed by sample id) for paired comparisons across markets."""
+    out, samples, prior = {}, {}, train_prior(run)
     frames = {b: pd.read_parquet(run / "test" / f"{b}.parquet") for b in BASES}
     frames.update({f"oracle:{e}": oracle_frame(run, drifts[e]) for e in effects})
     for name, frame in frames.items():
         skill, correct = skill_terms(prior, frame)
         out[name] = {"skill": float(skill.mean()), "skill_se_block": se_blocks(skill, 2 * HORIZON),
                      "test_acc": float(correct.mean())}
-    return out
+        if name in BASES:
+            samples[name] = pd.Series(skill, index=frame["sample_id"].to_numpy())
+    return out, samples
 
 
-def view_skill(scores: dict, view: str) -> tuple[str, float, float]:
-    """The view's best base on this market: (base, skill, block SE)."""
-    base = max(VIEWS[view], key=lambda b: scores[b]["skill"])
-    return base, scores[base]["skill"], scores[base]["skill_se_block"]
+def view_best(scores: dict, view: str) -> str:
+    """The view's best base on this market."""
+    return max(VIEWS[view], key=lambda b: scores[b]["skill"])
 
 
-def criteria(results: dict) -> list[dict]:
-    """Each effect against the no-effect market, per view: gain, its SE and the issue's verdicts."""
+def paired_gain(skill: pd.Series, skill0: pd.Series) -> tuple[float, float]:
+    """Mean per-sample skill gain over the same test rows of two markets, and its block SE. The markets
+    share every random stream but the effect's (common random numbers), so pairing removes the noise
+    they share: which stretches of the test period are easy."""
+    if not skill.index.equals(skill0.index):
+        raise AssertionError("the two markets were scored on different test rows")
+    gain = skill.to_numpy() - skill0.to_numpy()
+    return float(gain.mean()), se_blocks(gain, 2 * HORIZON)
+
+
+def criteria(results: dict, samples: dict) -> list[dict]:
+    """Each effect against the no-effect market, per view: the best base's gain over the no-effect
+    market's best base of that view, paired over the same test rows, and the issue's verdicts."""
     rows = []
-    none = results["none"]
     for effect, own in EFFECT_VIEW.items():
         if effect not in results:
             continue
         scores = results[effect]
         gains = {}
         for view in VIEWS:
-            base, skill, se = view_skill(scores, view)
-            _, skill0, se0 = view_skill(none, view)
-            gains[view] = (base, skill - skill0, float(np.hypot(se, se0)))
+            base, base0 = view_best(scores, view), view_best(results["none"], view)
+            gains[view] = (base, *paired_gain(samples[effect][base], samples["none"][base0]))
         own_gain, own_se = gains[own][1], gains[own][2]
         oracle = scores[f"oracle:{effect}"]
         row = {"effect": effect, "own view": own, "oracle": f"{oracle['skill']:+.4f} ({oracle['skill_se_block']:.4f})",
@@ -155,7 +168,7 @@ def criteria(results: dict) -> list[dict]:
 
 
 def run_ablation(args, root: Path) -> dict:
-    results, walls = {}, {}
+    results, samples, walls = {}, {}, {}
     n_bars = 12000 if args.quick else 40000
     for market in args.markets:
         work = root / market
@@ -165,17 +178,17 @@ def run_ablation(args, root: Path) -> dict:
                                      args.cores)
         drifts = planted("MES", n_bars, 42, config["synthetic"]["effects"])
         own = [e for e, on in config["synthetic"]["effects"].items() if on > 0]
-        results[market] = market_scores(work / f"results/MES_h{HORIZON}", drifts, own)
+        results[market], samples[market] = market_scores(work / f"results/MES_h{HORIZON}", drifts, own)
         print_table([{"model": m, **r} for m, r in results[market].items()], ["model", "skill", "skill_se_block", "test_acc"],
                     f"market '{market}' (effects {config['synthetic']['effects']}), workflow {walls[market]:.0f} s")
     table = [{"model": m, **{market: f"{res[m]['skill']:+.4f} ({res[m]['skill_se_block']:.4f})" for market, res in results.items()
                              if m in res}} for m in BASES + [f"oracle:{e}" for e in EFFECT_VIEW]]
     print_table(table, ["model", *results], "test skill (block SE) by market")
-    verdicts = criteria(results) if "none" in results else []
+    verdicts = criteria(results, samples) if "none" in results else []
     if verdicts:
         print_table(verdicts, ["effect", "own view", *VIEWS, "oracle", "own_gain_in_se", "own_ok", "others_ok",
                                "other_shares", "oracle_ok"],
-                    "gain over the no-effect market by view (best base of the view; SE of the difference)")
+                    "gain over the no-effect market by view (best base of the view; paired block SE over the same test rows)")
     return {"markets": results, "walls_s": walls, "criteria": verdicts}
 
 
@@ -187,7 +200,7 @@ def run_stacks(args, root: Path) -> list[dict]:
         work = root / f"stack-{symbol}-{seed}"
         (work / "data").mkdir(parents=True, exist_ok=True)
         config = {"symbols": [symbol], "seed": int(seed), "data_dir": str(work / "data"),
-                  "synthetic": {"n_bars": 12000 if args.quick else 40000, "market": MARKET}}
+                  "synthetic": {"n_bars": 12000 if args.quick else 40000, "market": MARKET, "effects": args.effects}}
         if args.stack_bases:
             config["base_models"] = args.stack_bases
         if args.quick:
@@ -226,6 +239,13 @@ def stack_gain(run: Path) -> dict:
     return out
 
 
+def effect_strength(text: str) -> tuple[str, float]:
+    name, _, value = text.partition("=")
+    if name not in EFFECT_VIEW or not value:
+        raise argparse.ArgumentTypeError(f"'{text}': expected EFFECT=STRENGTH with EFFECT one of {', '.join(EFFECT_VIEW)}")
+    return name, float(value)
+
+
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--quick", action="store_true", help="12,000 bars a market, fewer iterations/epochs")
@@ -234,8 +254,11 @@ def main() -> None:
     ap.add_argument("--stack", nargs="*", default=[], metavar="SYMBOL:SEED",
                     help="also run the default job on the heterogeneous market for these")
     ap.add_argument("--stack-bases", nargs="+", help="base_models of the stack runs (default: the config's)")
+    ap.add_argument("--effects", nargs="*", default=[], metavar="EFFECT=STRENGTH", type=effect_strength,
+                    help="the stack runs' effect strengths over the heterogeneous market's (synthetic.effects)")
     ap.add_argument("--workdir", type=Path, help="scratch folder (kept); default: a temporary one")
     args = ap.parse_args()
+    args.effects = dict(args.effects)
 
     root = (args.workdir or Path(tempfile.mkdtemp(prefix="hetstack-effects-"))).resolve()
     mode = "quick" if args.quick else "full"

@@ -87,6 +87,7 @@ def test_effects_markets_switch_single_effects_and_pass_the_schema(tmp_path):
         override = effects.market_config(market, tmp_path, quick=True)
         strengths = market_strengths(override["synthetic"]["market"], override["synthetic"]["effects"])
         assert {k for k, v in strengths.items() if v > 0} == on
+        assert all(strengths[k] == market_strengths("heterogeneous")[k] for k in on)  # as the market plants them
         config = yaml.safe_load((BENCH.parent / "config" / "config.yaml").read_text())
         update_config(config, override)
         check_schema(config, schema)
@@ -118,20 +119,32 @@ def test_effects_oracle_reads_the_drift_ahead_and_scores_skill_on_test_rows(tmp_
 def test_effects_criteria_pass_a_confined_effect_and_fail_a_leaking_one():
     import effects
 
-    def market(**skills):
-        base = {b: {"skill": 0.0, "skill_se_block": 0.005, "test_acc": 0.5} for b in effects.BASES}
-        for b, v in skills.items():
-            base[b] = {"skill": v, "skill_se_block": 0.005, "test_acc": 0.5}
-        return base
+    rng = np.random.default_rng(0)
+    ids = np.arange(4000)
+    shared = rng.normal(0, 1.0, len(ids))  # noise every market shares: pairing removes it
 
-    results = {"none": market(), "absorption": market(tcn=0.06, catboost=0.01),
-               "echo": market(patchtst=0.05, lightgbm=0.03)}
+    def market(**skills):
+        scores, samples = {}, {}
+        for b in effects.BASES:
+            value = skills.get(b, 0.0)
+            samples[b] = pd.Series(shared + value + rng.normal(0, 0.05, len(ids)), index=ids)
+            scores[b] = {"skill": float(samples[b].mean()), "skill_se_block": 0.005, "test_acc": 0.5}
+        return scores, samples
+
+    results, samples = {}, {}
+    for name, skills in (("none", {}), ("absorption", {"tcn": 0.06, "catboost": 0.01}),
+                         ("echo", {"patchtst": 0.05, "lightgbm": 0.03})):
+        results[name], samples[name] = market(**skills)
     results["absorption"]["oracle:absorption"] = {"skill": 0.2, "skill_se_block": 0.02, "test_acc": 0.6}
     results["echo"]["oracle:echo"] = {"skill": 0.02, "skill_se_block": 0.01, "test_acc": 0.5}
-    rows = {r["effect"]: r for r in effects.criteria(results)}
+    rows = {r["effect"]: r for r in effects.criteria(results, samples)}
     assert rows["absorption"]["own_ok"] and rows["absorption"]["others_ok"] and rows["absorption"]["oracle_ok"]
-    assert rows["absorption"]["other_shares"]["row"] == pytest.approx(0.01 / 0.06, abs=1e-3)
+    assert rows["absorption"]["other_shares"]["row"] == pytest.approx(0.01 / 0.06, abs=0.05)
     assert rows["echo"]["own_ok"] and not rows["echo"]["others_ok"] and not rows["echo"]["oracle_ok"]
+    assert rows["absorption"]["own_gain_in_se"] > 10  # unpaired, the shared noise would leave 0.06 under 3 SE
+    samples["echo"]["patchtst"] = samples["echo"]["patchtst"].iloc[1:]
+    with pytest.raises(AssertionError, match="different test rows"):
+        effects.criteria(results, samples)
 
 
 def test_backtesting_daily_csv_loads_as_bars(tmp_path):

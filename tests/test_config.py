@@ -15,6 +15,12 @@ def test_flat_list_replaces_the_family_choice():
     assert hcfg.base_models({"base_models": ["lightgbm", "catboost"]}) == ["lightgbm", "catboost"]
 
 
+def test_a_family_clashes_only_with_itself_on_the_same_input_shape():
+    assert "both of family 'boosting' on tabular input" in hcfg.family_clash(["catboost", "lightgbm"])
+    assert hcfg.family_clash(["catboost", "logistic_window", "lightgbm_multires"]) is None  # boosting on 2D and on 4D
+    assert "'tcn' and 'resnet1d'" in hcfg.family_clash(["catboost", "tcn", "resnet1d"])
+
+
 @pytest.mark.parametrize("bases, fragment", [
     (["catboost", "xgbost"], "unknown model 'xgbost'"),
     (["catboost", "catboost"], "listed twice"),

@@ -80,15 +80,17 @@ def _known(name: str, kind: str, key: str) -> None:
 
 
 def family_clash(bases: list[str]) -> str | None:
-    """A message when two bases share a family (allowed: homogeneous ensembles still work)."""
+    """A message when two bases of one family read the same input shape: a homogeneous ensemble (allowed,
+    it still works). One family on two shapes is not a clash: heterogeneity is in what a base reads."""
     from hetstack.catalogue import get_spec
 
-    seen: dict[str, str] = {}
+    seen: dict[tuple[str, str], str] = {}
     for base in bases:
-        family = get_spec(base).family
-        if family in seen:
-            return f"bases {seen[family]!r} and {base!r} are both of family {family!r}"
-        seen[family] = base
+        spec = get_spec(base)
+        key = (spec.family, spec.input_kind)
+        if key in seen:
+            return f"bases {seen[key]!r} and {base!r} are both of family {spec.family!r} on {spec.input_kind} input"
+        seen[key] = base
     return None
 
 
