@@ -55,7 +55,7 @@ import pandas as pd
 from sklearn.metrics import accuracy_score, log_loss
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from common import REPO, print_table, run_workflow, write_result
+from common import REPO, on_classic, print_table, run_workflow, write_result
 
 sys.path.insert(0, str(REPO / "src"))
 from hetstack import CLASSES as CLASS_LIST
@@ -64,7 +64,7 @@ from hetstack.io import read_json
 from hetstack.tables import PROB_COLUMNS, prob_columns
 
 CLASSES = np.asarray(CLASS_LIST)
-BASES = ["catboost", "tcn", "patchtst"]  # config/config.yaml's default bases, one per family
+BASES = ["catboost", "tcn", "patchtst"]  # config/classic.yaml's bases, one per family
 
 # Quick mode: fewer bars and fewer boosting rounds / epochs, everything else the default.
 QUICK_MODEL_PARAMS = {"catboost": {"iterations": 150}, "tcn": {"epochs": 3}, "patchtst": {"epochs": 3}}
@@ -357,8 +357,7 @@ def main() -> None:
     bases = args.bases
     print(f"accuracy benchmark ({mode}), bases {bases}, meta-learners {metas}, {args.cores} cores, scratch {root}")
     overrides = {"model_params": QUICK_MODEL_PARAMS} if args.quick else {}
-    if bases != BASES:
-        overrides["base_models"] = bases
+    overrides["base_models"] = bases  # always named: the default bases changed with the default market
     results = {}
     try:
         for name in args.datasets:
@@ -367,11 +366,11 @@ def main() -> None:
             data_dir.mkdir(parents=True, exist_ok=True)
             if name == "synthetic":
                 symbol, horizon = "MES", 20
-                config = {"symbols": [symbol], "horizons": [horizon], "data_dir": str(data_dir), **overrides}
+                config = on_classic({"symbols": [symbol], "horizons": [horizon], "data_dir": str(data_dir), **overrides})
                 if args.quick:
-                    config["synthetic"] = {"n_bars": 12000}
+                    config["synthetic"]["n_bars"] = 12000
                 data = {"source": "synthetic market (hetstack.synthetic), seed 42",
-                        "n_bars": config.get("synthetic", {}).get("n_bars", 40000)}
+                        "n_bars": config["synthetic"].get("n_bars", 40000)}
             else:
                 symbol, files, settings = ("EURUSD", EURUSD_FILES, EURUSD_CONFIG) if name == "eurusd" else (
                     "GOOG", GOOG_FILES, GOOG_CONFIG)

@@ -36,7 +36,7 @@ from pathlib import Path
 import yaml
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from common import REPO, print_table, read_benchmarks, run_workflow, snakemake_command, write_result
+from common import REPO, on_classic, print_table, read_benchmarks, run_workflow, snakemake_command, write_result
 
 BASES = ["ridge", "logistic"]  # linear, one thread each: the jobs are short, so overhead shows
 
@@ -64,9 +64,9 @@ def write_profile(workdir: Path, mode: str, group_size: int, array_limit: int) -
 
 
 def bench_config(n_symbols: int, n_folds: int, n_bars: int) -> dict:
-    return {"symbols": [f"S{i:02d}" for i in range(n_symbols)], "horizons": [5],
-            "synthetic": {"n_bars": n_bars}, "base_models": BASES, "meta_learner": ["meta_ridge"],
-            "oof": {"n_folds": n_folds, "purge_bars": 10, "embargo_bars": 30}, "threads": {"fit": 1}}
+    return on_classic({"symbols": [f"S{i:02d}" for i in range(n_symbols)], "horizons": [5],
+                       "synthetic": {"n_bars": n_bars}, "base_models": BASES, "meta_learner": ["meta_ridge"],
+                       "oof": {"n_folds": n_folds, "purge_bars": 10, "embargo_bars": 30}, "threads": {"fit": 1}})
 
 
 def fold_targets(config: dict) -> list[str]:

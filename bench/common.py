@@ -21,6 +21,25 @@ REPO = Path(__file__).resolve().parents[1]
 OUT_DIR = Path(os.environ.get("HETSTACK_BENCH_OUT", REPO / "bench" / "out"))  # tests point it elsewhere
 
 
+def classic_config() -> dict:
+    """config/config.yaml with config/classic.yaml over it (see on_classic)."""
+    from snakemake.utils import update_config
+
+    config = yaml.safe_load((REPO / "config" / "config.yaml").read_text())
+    update_config(config, yaml.safe_load((REPO / "config" / "classic.yaml").read_text()))
+    return config
+
+
+def on_classic(config: dict) -> dict:
+    """`config` over config/classic.yaml: the market and bases of every figure measured before the
+    heterogeneous market became the default (2026-12-06), so that those figures stay reproducible."""
+    from snakemake.utils import update_config
+
+    merged = yaml.safe_load((REPO / "config" / "classic.yaml").read_text())
+    update_config(merged, config)
+    return merged
+
+
 def snakemake_command(workdir: Path, *args: str) -> list[str]:
     """The real `snakemake` on this repository's Snakefile, run in `workdir` with its bench.yaml."""
     return [sys.executable, "-m", "snakemake", "--snakefile", str(REPO / "Snakefile"), "--directory", str(workdir),

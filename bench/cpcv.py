@@ -3,7 +3,7 @@
 
     python bench/cpcv.py [--quick] [--cores N] [--meta auto] [--n-groups 6] [--k-test-groups 2] [--workdir DIR]
 
-Builds `results/MES_h20/{meta}_report.json` on the synthetic default market twice in one scratch
+Builds `results/MES_h20/{meta}_report.json` on the classic synthetic market (config/classic.yaml) twice in one scratch
 folder: first with the default purged K-fold (wall time A), then with `oof.scheme: cpcv` on top
 (wall time B: only the CPCV jobs and the report run again, since K-fold's outputs are reused).
 Prints the walls, the summed job seconds of each stage from Snakemake's benchmark files, and the
@@ -25,7 +25,7 @@ import time
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from common import print_table, read_benchmarks, run_workflow, write_result
+from common import on_classic, print_table, read_benchmarks, run_workflow, write_result
 
 QUICK = {"synthetic": {"n_bars": 12000},
          "model_params": {"catboost": {"iterations": 150}, "tcn": {"epochs": 3}, "patchtst": {"epochs": 3}}}
@@ -63,7 +63,7 @@ def main() -> None:
     args = ap.parse_args()
 
     root = (args.workdir or Path(tempfile.mkdtemp(prefix="hetstack-cpcv-"))).resolve()
-    base = {"symbols": ["MES"], "horizons": [20], "data_dir": str(root / "data"), **(QUICK if args.quick else {})}
+    base = on_classic({"symbols": ["MES"], "horizons": [20], "data_dir": str(root / "data"), **(QUICK if args.quick else {})})
     target = [f"results/MES_h20/{args.meta}_report.json"]
     n, k = args.n_groups, args.k_test_groups
     print(f"CPCV benchmark ({'quick' if args.quick else 'full'}), N={n}, k={k}, {args.cores} cores, scratch {root}",

@@ -33,7 +33,7 @@ import numpy as np
 import yaml
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from common import REPO, print_table, run_workflow, write_result
+from common import REPO, classic_config, print_table, run_workflow, write_result
 
 SYMBOL, HORIZON = "MES", 20
 QUICK = {"n_bars": 12000, "epochs": 2}
@@ -41,7 +41,7 @@ MEAN_ABS_TOLERANCE, ARGMAX_AGREEMENT = 0.02, 0.95
 
 
 def bench_config(quick: bool, n_bars: int | None) -> dict:
-    config = yaml.safe_load((REPO / "config" / "config.yaml").read_text())
+    config = classic_config()
     config["symbols"], config["horizons"] = [SYMBOL], [HORIZON]
     config["data_dir"] = "data"  # none in the scratch folder: the synthetic market
     if quick:

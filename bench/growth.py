@@ -22,7 +22,7 @@ from collections import defaultdict
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from common import fit_exponent, print_table, read_benchmarks, run_workflow, write_result
+from common import fit_exponent, on_classic, print_table, read_benchmarks, run_workflow, write_result
 
 TARGET = "results/MES_h20/meta_ridge_report.json"
 
@@ -42,8 +42,8 @@ def main() -> None:
         root = args.workdir or Path(tmp)
         for n_bars in sizes:
             workdir = root / f"bars{n_bars}"
-            config = {"symbols": ["MES"], "horizons": [20], "synthetic": {"n_bars": n_bars},
-                      "data_dir": str(workdir / "data")}
+            config = on_classic({"symbols": ["MES"], "horizons": [20], "synthetic": {"n_bars": n_bars},
+                                 "data_dir": str(workdir / "data")})
             wall = run_workflow(workdir, config, [TARGET], args.cores)
             jobs = read_benchmarks(workdir)
             largest = max(jobs, key=lambda job: job["max_rss_mb"])

@@ -57,7 +57,7 @@ import numpy as np
 import yaml
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from common import REPO, print_table, read_benchmarks, snakemake_command, write_result
+from common import REPO, classic_config, print_table, read_benchmarks, snakemake_command, write_result
 
 SYMBOL, HORIZON = "MES", 20
 QUICK = {"n_bars": 12000, "catboost_iterations": 100, "epochs": 2}
@@ -102,7 +102,7 @@ class Phase:
 
 def bench_config(quick: bool, n_bars: int | None) -> dict:
     """config/config.yaml restricted to one symbol and horizon (smaller in quick mode)."""
-    config = yaml.safe_load((REPO / "config" / "config.yaml").read_text())
+    config = classic_config()
     config["symbols"], config["horizons"] = [SYMBOL], [HORIZON]
     config["data_dir"] = "data"  # relative to the scratch workdir: none there, so the synthetic market
     if quick:

@@ -2,7 +2,7 @@
 
 The synthetic market with `synthetic.effects.regime` on: a latent two-state volatility regime whose
 volatile state carries the interaction signal (off in the calm state), with the motif and the trend
-as in the default market. The default bases (catboost, tcn, patchtst) and the static meta-learners
+as in the classic market (config/classic.yaml). Its bases (catboost, tcn, patchtst) and the static meta-learners
 (meta_best_base, meta_voting, meta_caruana, meta_ridge, meta_logistic) against meta_regime and
 meta_auto, in one workflow run. Test log loss and skill with batch-means SEs over blocks of 2h
 consecutive samples; meta_regime's paired gain over the best static meta-learner, that best one
@@ -28,7 +28,7 @@ import pandas as pd
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 from accuracy import QUICK_MODEL_PARAMS, per_sample
-from common import print_table, run_workflow, write_result
+from common import on_classic, print_table, run_workflow, write_result
 
 from hetstack import CLASSES
 from hetstack.evaluation import se_blocks
@@ -44,9 +44,9 @@ SYMBOL, HORIZON = "MES", 20
 
 
 def market_config(data_dir: Path, quick: bool, seed: int) -> dict:
-    config = {"symbols": [SYMBOL], "horizons": [HORIZON], "data_dir": str(data_dir), "seed": seed,
-              "base_models": BASES, "meta_learner": STATIC + AWARE,
-              "synthetic": {"n_bars": 20000 if quick else 80000, "effects": EFFECTS}}
+    config = on_classic({"symbols": [SYMBOL], "horizons": [HORIZON], "data_dir": str(data_dir), "seed": seed,
+                         "base_models": BASES, "meta_learner": STATIC + AWARE,
+                         "synthetic": {"n_bars": 20000 if quick else 80000, "effects": EFFECTS}})
     if quick:
         config["model_params"] = QUICK_MODEL_PARAMS
     return config

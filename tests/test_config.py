@@ -80,7 +80,7 @@ def test_command_line_strings_get_the_schema_types():
     assert hcfg.coerce_to_schema({"horizons": ["five"]}, schema) == {"horizons": ["five"]}  # left for the schema to refuse
 
 
-@pytest.mark.parametrize("overlay", ["full.yaml", "heterogeneous.yaml"])
+@pytest.mark.parametrize("overlay", ["full.yaml", "classic.yaml"])
 def test_config_overlays_pass_the_schema_over_the_default(overlay):
     import yaml
     from snakemake.utils import update_config
@@ -93,12 +93,19 @@ def test_config_overlays_pass_the_schema_over_the_default(overlay):
     check_schema(config, str(folder / "config.schema.yaml"))
 
 
-def test_the_heterogeneous_overlay_reads_each_view_once():
+def test_the_default_reads_each_view_of_the_heterogeneous_market_once_and_classic_is_one_file_away():
     import yaml
+    from snakemake.utils import update_config
 
     from hetstack.catalogue import get_spec
-    from hetstack.synthetic import MARKETS
+    from hetstack.stages.data import SyntheticSettings
+    from hetstack.synthetic import DEFAULT_MARKET
 
-    overlay = yaml.safe_load((Path(__file__).resolve().parents[1] / "config" / "heterogeneous.yaml").read_text())
-    assert overlay["synthetic"]["market"] in MARKETS
-    assert sorted(get_spec(b).input_kind for b in overlay["base_models"]) == ["multires", "sequence", "tabular"]
+    folder = Path(__file__).resolve().parents[1] / "config"
+    config = yaml.safe_load((folder / "config.yaml").read_text())
+    assert config["synthetic"]["market"] == "heterogeneous" == DEFAULT_MARKET == SyntheticSettings(n_bars=1, seed=0).market
+    assert sorted(get_spec(b).input_kind for b in hcfg.base_models(config)) == ["multires", "sequence", "tabular"]
+    assert hcfg.family_clash(hcfg.base_models(config)) is None  # no warning on the default run
+    update_config(config, yaml.safe_load((folder / "classic.yaml").read_text()))
+    assert config["synthetic"]["market"] == "classic"
+    assert hcfg.base_models(config) == ["catboost", "tcn", "patchtst"]  # the bases of every earlier figure

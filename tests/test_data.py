@@ -366,7 +366,7 @@ def test_bars_source_records_the_data_file(tmp_path):
 def test_bars_source_records_the_synthetic_market(tmp_path):
     import json
 
-    bars, out, source = _prepare(tmp_path, None, effect_strength=0.5, effects={"motif": 0.0})
+    bars, out, source = _prepare(tmp_path, None, market="classic", effect_strength=0.5, effects={"motif": 0.0})
     record = json.loads(source.read_text())
     assert record == {"kind": "synthetic", "seed": 7, "symbol": "MES", "market": "classic", "effect_strength": 0.5,
                       "effects": {"interaction": 1.0, "motif": 0.0, "trend": 1.0, "regime": 0.0, "absorption": 0.0,

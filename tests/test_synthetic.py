@@ -242,7 +242,8 @@ def test_config_effects_reach_the_generator(tmp_path):
     """synthetic.effects in the config turns single effects off in the workflow's bars."""
     from hetstack.stages.data import SyntheticSettings, prepare_bars
 
-    synthetic = SyntheticSettings(n_bars=3000, seed=4, effects={"interaction": 0.0, "motif": 1.0, "trend": 0.0})
+    synthetic = SyntheticSettings(n_bars=3000, seed=4, market="classic",
+                                  effects={"interaction": 0.0, "motif": 1.0, "trend": 0.0})
     bars = prepare_bars("MES", None, str(tmp_path / "bars.parquet"), synthetic)
     expected = generate_market("MES", 3000, seed=4, interaction_strength=0.0, trend_strength=0.0)
     pd.testing.assert_frame_equal(bars, expected)

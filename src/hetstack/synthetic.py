@@ -78,10 +78,10 @@ ECHO_VOLUME = 1.5
 # classic: the market of every figure before 2026-12-06, generate_market's own defaults. heterogeneous:
 # one effect per view, each needing information that the other views lack (docs/synthetic-market.md).
 MARKETS = {
-    "heterogeneous": {"interaction": 1.5, "motif": 0.0, "trend": 0.0, "regime": 0.0, "absorption": 1.0, "echo": 1.0},
+    "heterogeneous": {"interaction": 1.0, "motif": 0.0, "trend": 0.0, "regime": 0.0, "absorption": 1.0, "echo": 1.0},
     "classic": {"interaction": 1.0, "motif": 1.0, "trend": 1.0, "regime": 0.0, "absorption": 0.0, "echo": 0.0},
 }
-DEFAULT_MARKET = "classic"
+DEFAULT_MARKET = "heterogeneous"  # config.yaml's; the classic one is config/classic.yaml's
 
 
 def market_strengths(market: str = DEFAULT_MARKET, effects: dict | None = None) -> dict[str, float]:
@@ -433,12 +433,13 @@ missing minutes inside a session. A session's first open gaps from the previous 
 ## Two markets
 `synthetic.market` names a set of effect strengths (`MARKETS`); `synthetic.effects` overrides single
 ones and `synthetic.effect_strength` scales them all (0: a pure, unpredictable market).
-- **classic** (the default): interaction, motif and trend. The market of every figure in
-  docs/benchmarks.md, and `generate_market`'s own defaults; byte for byte the market generated
-  before any later effect existed (a test pins its digest).
-- **heterogeneous**: interaction, absorption and echo, one effect per view of the data, each needing
-  information that the other views lack (below). Still being built: docs/benchmarks.md,
-  "Heterogeneous market", says which view finds what so far.
+- **heterogeneous** (the default): interaction, absorption and echo at strength 1, one effect per
+  view of the data, each needing information that the other views lack (below). docs/benchmarks.md,
+  "The heterogeneous market", says which view finds what, and what the stack gains from all three.
+- **classic**: interaction, motif and trend. The market of the figures measured before 2026-12-06
+  (`--configfile config/classic.yaml` runs it with their bases), and `generate_market`'s own
+  defaults; byte for byte the market generated before any later effect existed (a test pins its
+  digest).
 
 ## Planted effects
 Each adds drift, in units of the bar's own sd, to later bars, computed from bars up to the current
@@ -454,7 +455,7 @@ was built for:
 | trend | returns summed over hours; per-bar drift is 1/30 of a bar sd | multi-resolution (4D windows) |
 | regime (off by default) | the interaction, and which volatility state the market is in | a regime-aware meta-learner |
 
-What the default bases find (docs/benchmarks.md, effect attribution): the interaction best with the
+What the classic bases (catboost, tcn, patchtst) find (docs/benchmarks.md, effect attribution): the interaction best with the
 tabular bases, as built; the motif also best with the tabular bases, because the indicator row holds
 the last bars' return and volume z-scores, so a four-bar pattern needs no window; the trend with no
 model at h = 20. Even an oracle given the true drift of the next 20 bars scores a test skill of only

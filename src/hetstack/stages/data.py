@@ -22,7 +22,7 @@ class SyntheticSettings:
     seed: int
     effect_strength: float = 1.0
     effects: dict | None = None  # effect name -> its own strength, over the market's (synthetic.market_strengths)
-    market: str = "classic"  # a named set of strengths: hetstack.synthetic.MARKETS
+    market: str = "heterogeneous"  # a named set of strengths: hetstack.synthetic.MARKETS (DEFAULT_MARKET)
 
 
 def prepare_bars(symbol: str, data_file: str | None, out_path: str, synthetic: SyntheticSettings,
