@@ -215,19 +215,21 @@ def run_stacks(args, root: Path) -> list[dict]:
 def stack_gain(run: Path) -> dict:
     """auto against the report's best base (lowest OOF log loss) and against the base with the best
     test log loss (picked on the test rows: favours the base, so that gain is if anything understated);
-    paired test gains with block SEs."""
+    paired test gains with block SEs; and the share of the oracle pool's gain over the report's best
+    base that auto reaches."""
     report = json.loads((run / "auto_report.json").read_text())
     meta = pd.read_parquet(run / "predictions" / "auto_test.parquet")
     prior = train_prior(run)
     meta_skill, meta_correct = skill_terms(prior, meta)
-    bases = {}
+    bases, frames = {}, {}
     for name in report["base_model_performance"]:
         frame = pd.read_parquet(run / "test" / f"{name}.parquet")
         if not np.array_equal(meta["label"].to_numpy(), frame["label"].to_numpy()):
             raise AssertionError(f"the meta-learner and {name} were scored on different rows")
-        bases[name] = skill_terms(prior, frame)
+        bases[name], frames[name] = skill_terms(prior, frame), frame
     out = {"chose": (report.get("meta_auto_choice") or {}).get("chosen"), "meta_skill": float(meta_skill.mean())}
     block = 2 * HORIZON
+    pool_skill, _ = skill_terms(prior, oracle_pool(meta["label"].to_numpy(), frames))
     oof_best = report["performance"]["best_base"]
     test_best = max(bases, key=lambda b: bases[b][0].mean())
     for label, best in (("", oof_best), ("test_best_", test_best)):
@@ -236,7 +238,22 @@ def stack_gain(run: Path) -> dict:
         out.update({f"{label}base": best, f"{label}base_skill": float(base_skill.mean()),
                     f"{label}gain_log_loss": float(loss_gain.mean()), f"{label}gain_log_loss_se": se_blocks(loss_gain, block),
                     f"{label}gain_acc": float(acc_gain.mean()), f"{label}gain_acc_se": se_blocks(acc_gain, block)})
+    pool_gain = pool_skill - bases[oof_best][0]
+    out.update({"pool_gain_log_loss": float(pool_gain.mean()), "pool_gain_log_loss_se": se_blocks(pool_gain, block),
+                "share_of_pool": out["gain_log_loss"] / float(pool_gain.mean()) if pool_gain.mean() > 0 else float("nan")})
     return out
+
+
+def oracle_pool(labels: np.ndarray, frames: dict[str, pd.DataFrame]) -> pd.DataFrame:
+    """A multinomial logistic regression on every base's log probabilities, fitted on the test rows
+    themselves and scored on them: an upper bound on what any stacker of these bases reaches there
+    (softmax of one base's log probabilities is that base, so it is never worse than the best)."""
+    from sklearn.linear_model import LogisticRegression
+
+    X = np.hstack([np.log(np.clip(frame[PROB_COLUMNS].to_numpy(), 1e-9, 1.0)) for frame in frames.values()])
+    model = LogisticRegression(C=100.0, max_iter=5000).fit(X, labels)
+    proba = model.predict_proba(X)[:, np.searchsorted(model.classes_, CLASSES)]
+    return pd.DataFrame(proba, columns=PROB_COLUMNS).assign(label=labels)
 
 
 def effect_strength(text: str) -> tuple[str, float]:

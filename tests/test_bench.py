@@ -234,3 +234,6 @@ def test_effects_stack_gain_is_paired_against_the_reports_best_base_and_the_test
     gain = effects.stack_gain(tmp_path)
     assert (gain["base"], gain["test_best_base"], gain["chose"]) == ("a", "b", "meta_ridge")
     assert gain["gain_log_loss"] > gain["test_best_gain_log_loss"] > 0 and gain["gain_log_loss_se"] > 0
+    # the pool of a and b, fitted on the test rows, is at least as good as b there
+    assert gain["pool_gain_log_loss"] >= gain["gain_log_loss"] - gain["test_best_gain_log_loss"] - 1e-3
+    assert gain["share_of_pool"] == pytest.approx(gain["gain_log_loss"] / gain["pool_gain_log_loss"])

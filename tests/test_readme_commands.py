@@ -59,7 +59,7 @@ def test_the_main_job_builds_what_the_next_commands_need(clone):
     report = json.loads((clone / RUN / "auto_report.json").read_text())
     assert (clone / RUN / "run_settings.json").is_file() and (clone / RUN / "manifest.json").is_file()
     assert report["data_source"]["kind"] == "synthetic"
-    assert report["data_source"]["description"].startswith("synthetic classic market, seed 42")
+    assert report["data_source"]["description"].startswith("synthetic heterogeneous market, seed 42")
     assert report["performance"]["best_base"] in report["base_models"]
 
 
