@@ -226,7 +226,7 @@ META_SETTINGS = dict(
     n_folds=config["oof"]["n_folds"],
     purge_bars=config["oof"]["purge_bars"],
     embargo_bars=config["oof"]["embargo_bars"],
-    use_sample_weights=config["oof"]["use_sample_weights"],
+    use_sample_weights=hcfg.meta_sample_weights(config),
     drop_unskilled_bases=config["training"].get("drop_unskilled_bases", True),
     regime_window=REGIME_WINDOW,
 )

@@ -35,6 +35,7 @@ rule report:
             barrier_k=config["labels"]["barrier_k"],
             test_fraction=config["split"]["test_fraction"],
             use_sample_weights=config["oof"]["use_sample_weights"],
+            meta_sample_weights=hcfg.meta_sample_weights(config),
             retrain_bases_on_full=config["retrain_bases_on_full"],
             regime_window=REGIME_WINDOW,
             scheme="cpcv" if CPCV else "kfold",

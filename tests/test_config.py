@@ -109,3 +109,16 @@ def test_the_default_reads_each_view_of_the_heterogeneous_market_once_and_classi
     update_config(config, yaml.safe_load((folder / "classic.yaml").read_text()))
     assert config["synthetic"]["market"] == "classic"
     assert hcfg.base_models(config) == ["catboost", "tcn", "patchtst"]  # the bases of every earlier figure
+
+
+def test_meta_learners_are_fitted_unweighted_by_default_and_never_weighted_without_the_bases():
+    import yaml
+    from snakemake.utils import update_config
+
+    folder = Path(__file__).resolve().parents[1] / "config"
+    config = yaml.safe_load((folder / "config.yaml").read_text())
+    assert config["oof"]["use_sample_weights"] and not hcfg.meta_sample_weights(config)
+    update_config(config, yaml.safe_load((folder / "classic.yaml").read_text()))
+    assert hcfg.meta_sample_weights(config)  # the classic figures' meta-learners were weighted
+    assert not hcfg.meta_sample_weights({"oof": {"use_sample_weights": False, "meta_sample_weights": True}})
+    assert hcfg.meta_sample_weights({"oof": {"use_sample_weights": True}})  # absent: as the bases

@@ -128,6 +128,13 @@ def wants_gpu(device: str, environ: dict | None = None, nvidia_device: str = "/d
     return first.isdigit() or first.startswith(("GPU-", "MIG-"))
 
 
+def meta_sample_weights(config: dict) -> bool:
+    """Whether meta-learners are fitted under the samples' uniqueness weights: only when the bases are
+    (oof.use_sample_weights) and oof.meta_sample_weights asks for it (absent: as the bases)."""
+    oof = config["oof"]
+    return bool(oof["use_sample_weights"]) and bool(oof.get("meta_sample_weights", True))
+
+
 def check_oof(config: dict) -> None:
     oof = config["oof"]
     if oof["n_folds"] < 2:
