@@ -30,7 +30,6 @@ from dataclasses import replace
 from pathlib import Path
 
 import numpy as np
-import yaml
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 from common import REPO, classic_config, print_table, run_workflow, write_result
