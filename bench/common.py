@@ -21,12 +21,16 @@ REPO = Path(__file__).resolve().parents[1]
 OUT_DIR = Path(os.environ.get("HETSTACK_BENCH_OUT", REPO / "bench" / "out"))  # tests point it elsewhere
 
 
+def config_file(name: str) -> dict:
+    return yaml.safe_load((REPO / "config" / name).read_text())
+
+
 def classic_config() -> dict:
     """config/config.yaml with config/classic.yaml over it (see on_classic)."""
     from snakemake.utils import update_config
 
-    config = yaml.safe_load((REPO / "config" / "config.yaml").read_text())
-    update_config(config, yaml.safe_load((REPO / "config" / "classic.yaml").read_text()))
+    config = config_file("config.yaml")
+    update_config(config, config_file("classic.yaml"))
     return config
 
 
@@ -35,7 +39,7 @@ def on_classic(config: dict) -> dict:
     heterogeneous market became the default (2026-12-06), so that those figures stay reproducible."""
     from snakemake.utils import update_config
 
-    merged = yaml.safe_load((REPO / "config" / "classic.yaml").read_text())
+    merged = config_file("classic.yaml")
     update_config(merged, config)
     return merged
 
