@@ -35,6 +35,20 @@ if FAMILY_CLASH:
         f"hetstack: {FAMILY_CLASH} (the design picks one base per family; set strict_families: true to refuse)"
     )
 CONFIG_DIGEST = hcfg.digest(config)
+# oos.scheme walkforward: the labels' test split is the record after the initial span, cut into windows.
+OOS = hcfg.oos(config)
+WALKFORWARD = OOS["scheme"] == "walkforward"
+N_WINDOWS = OOS["n_windows"]
+LAST_WINDOW = N_WINDOWS - 1
+TEST_FRACTION = (
+    1 - OOS["initial_fraction"] if WALKFORWARD else config["split"]["test_fraction"]
+)
+WALKFORWARD_SETTINGS = dict(
+    n_windows=N_WINDOWS,
+    purge_bars=config["oof"]["purge_bars"],
+    embargo_bars=config["oof"]["embargo_bars"],
+    train_bars=OOS["train_bars"],
+)
 
 
 wildcard_constraints:
@@ -44,6 +58,7 @@ wildcard_constraints:
     meta="|".join(available("meta") + list(aliases("meta"))),
     fold=r"0|[1-9][0-9]*",  # no leading zeros: fold01 would be a second name for fold1
     split=r"0|[1-9][0-9]*",
+    window=r"0|[1-9][0-9]*",
 
 
 def all_targets():
@@ -60,6 +75,16 @@ def all_targets():
             **runs,
         )
         + expand(run_file("test/{base}.parquet"), base=BASES, **runs)
+        + (
+            expand(
+                run_file("walkforward/bases/{base}/window{window}.parquet"),
+                base=BASES,
+                window=range(N_WINDOWS),
+                **runs,
+            )
+            if WALKFORWARD
+            else []
+        )
         + expand(run_file("run_settings.json"), **runs)
         + expand(run_file("manifest.json"), **runs)
         + (
@@ -123,11 +148,53 @@ def base_tests(wildcards):
     return expand(run_file("test/{base}.parquet"), base=BASES, **wildcards)
 
 
+def window_shards(wildcards, base, n_windows):
+    """A base's walk-forward predictions of windows 0 .. n_windows - 1."""
+    return expand(
+        run_file("walkforward/bases/{base}/window{window}.parquet"),
+        symbol=wildcards.symbol,
+        horizon=wildcards.horizon,
+        base=base,
+        window=range(n_windows),
+    )
+
+
+def earlier_window_shards(wildcards):
+    """What a window's meta-learner reads beside the OOF matrix: every base's earlier windows."""
+    return [
+        p for b in BASES for p in window_shards(wildcards, b, int(wildcards.window))
+    ]
+
+
+def walkforward_report_inputs(wildcards):
+    """With oos.scheme walkforward, a report also reads the windows and every window's meta-learners."""
+    if not WALKFORWARD:
+        return {}
+    metas = [canonical_name(m) for m in [wildcards.meta] + trial_names(wildcards)]
+    return dict(
+        windows=run_file("walkforward/windows.json").format(**wildcards),
+        window_metas=[
+            run_file("walkforward/meta/{name}/window{window}").format(
+                name=name, window=w, **wildcards
+            )
+            for name in metas
+            for w in range(N_WINDOWS)
+        ],
+    )
+
+
+def walkforward_windows_table(wildcards):
+    """A walk-forward run's windows: its deployed models are the last window's."""
+    if not WALKFORWARD:
+        return {}
+    return dict(windows=run_file("walkforward/windows.parquet").format(**wildcards))
+
+
 def run_models(wildcards):
     """The models the settings describe: settings rebuilt alone must not pair new windows with old weights."""
     bases = (
         "models/bases/{base}"
-        if config["retrain_bases_on_full"]
+        if config["retrain_bases_on_full"] or WALKFORWARD
         else "test/{base}.parquet"
     )
     return expand(run_file(bases), base=BASES, **wildcards) + expand(

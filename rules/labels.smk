@@ -16,7 +16,7 @@ rule labels:
         settings=dict(
             barrier_k=config["labels"]["barrier_k"],
             vol_window=config["labels"]["vol_window"],
-            test_fraction=config["split"]["test_fraction"],
+            test_fraction=TEST_FRACTION,
             n_folds=config["oof"]["n_folds"],
             mode=OOF_MODE,
             blend_fraction=config["oof"].get("blend_fraction", 0.2),

@@ -1,6 +1,7 @@
 # What `hetstack predict` needs to rebuild a run's inputs from new bars (src/hetstack/predict.py).
 rule run_settings:
     input:
+        unpack(walkforward_windows_table),
         models=run_models,
         bars=symbol_file("bars.parquet"),
         features_meta=symbol_file("features.json"),

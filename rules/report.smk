@@ -1,6 +1,7 @@
 rule report:
     input:
         unpack(cpcv_report_inputs),
+        unpack(walkforward_report_inputs),
         meta_model=meta_model,
         tests=base_tests,
         trials=trial_models,
@@ -33,7 +34,7 @@ rule report:
             purge_bars=config["oof"]["purge_bars"],
             embargo_bars=config["oof"]["embargo_bars"],
             barrier_k=config["labels"]["barrier_k"],
-            test_fraction=config["split"]["test_fraction"],
+            test_fraction=TEST_FRACTION,
             use_sample_weights=config["oof"]["use_sample_weights"],
             meta_sample_weights=hcfg.meta_sample_weights(config),
             retrain_bases_on_full=config["retrain_bases_on_full"],
@@ -44,6 +45,7 @@ rule report:
                 if CPCV
                 else {}
             ),
+            **({"oos": OOS} if WALKFORWARD else {}),
         ),
     script:
         "../workflow_scripts/report.py"

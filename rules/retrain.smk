@@ -1,5 +1,8 @@
-# Hold-out predictions of each base: a full retrain (default), or the mean of the fold models.
-if config["retrain_bases_on_full"]:
+# Hold-out predictions of each base: a full retrain (default), or the mean of the fold models
+# (oos.scheme walkforward: rules/walkforward.smk makes them window by window).
+if WALKFORWARD:
+    pass
+elif config["retrain_bases_on_full"]:
 
     rule retrain_base:
         input:

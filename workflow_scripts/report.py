@@ -1,5 +1,5 @@
 """rule report: the stacked ensemble and each base scored on the same hold-out rows."""
-from hetstack.stages.report import CpcvInputs, ReportSettings, build_report
+from hetstack.stages.report import CpcvInputs, ReportSettings, WalkforwardInputs, build_report
 from hetstack.workflow import job
 
 with job(snakemake):
@@ -12,5 +12,12 @@ with job(snakemake):
     if "cpcv_summary" in i.keys():  # oof.scheme: cpcv
         shards = {base: [s for s in i.cpcv_shards if f"/cpcv/{base}/" in s] for base in p.bases}
         cpcv = CpcvInputs(i.cpcv_summary, shards, dict(zip([w.meta, *p.trial_names], i.cpcv_metas)))
+    walkforward = None
+    if "windows" in i.keys():  # oos.scheme: walkforward
+        metas = [w.meta, *p.trial_names]
+        per_meta = len(i.window_metas) // len(metas)
+        walkforward = WalkforwardInputs(i.windows, {m: list(i.window_metas[k * per_meta:(k + 1) * per_meta])
+                                                    for k, m in enumerate(metas)})
     build_report(w.meta, i.meta_model, tests, i.matrix, i.labels, i.bars, o.report, o.predictions, run,
-                 trial_meta_dirs=dict(zip(p.trial_names, i.trials)), cpcv=cpcv, source_path=i.source)
+                 trial_meta_dirs=dict(zip(p.trial_names, i.trials)), cpcv=cpcv, walkforward=walkforward,
+                 source_path=i.source)

@@ -8,4 +8,5 @@ with job(snakemake):
                        metas=list(p.metas), adapters={k: dict(v) for k, v in p.adapters.items()},
                        features_meta_path=i.features_meta, splits_path=i.splits, bars_path=i.bars,
                        labels_path=i.labels, vol_window=p.vol_window, regime_window=p.regime_window,
-                       config_digest=p.digest, symbols=list(p.symbols))
+                       config_digest=p.digest, symbols=list(p.symbols),
+                       windows_path=i.get("windows"))

@@ -148,6 +148,34 @@ def check_oof(config: dict) -> None:
         check_cpcv(oof.get("n_groups", 6), oof.get("k_test_groups", 2))
 
 
+OOS_DEFAULTS = {"scheme": "split", "initial_fraction": 0.4, "n_windows": 6, "train_window": "expanding",
+                "train_bars": None}
+
+
+def oos(config: dict) -> dict:
+    """The out-of-sample scheme (section `oos`, absent: one split): `split` scores one test period;
+    `walkforward` refits every base on all samples before each of n_windows windows of the record
+    after the first initial_fraction of samples, and stacks online (hetstack.stages.walkforward)."""
+    settings = {**OOS_DEFAULTS, **(config.get("oos") or {})}
+    if settings["scheme"] != "walkforward":
+        return settings
+    if config["oof"].get("scheme", "kfold") == "cpcv":
+        raise ConfigError(where("oos.scheme"), "walkforward scores its own record; CPCV paths of the initial span "
+                          "are not built with it", "set oof.scheme: kfold, or oos.scheme: split")
+    fraction = settings["initial_fraction"]
+    if not 0 < fraction < 1:
+        raise ConfigError(where("oos.initial_fraction"), f"must be in (0, 1), got {fraction!r}", "set it to e.g. 0.4")
+    rolling = settings["train_window"] == "rolling"
+    if rolling != (settings["train_bars"] is not None):
+        raise ConfigError(where("oos.train_bars"), f"train_window {settings['train_window']} with train_bars "
+                          f"{settings['train_bars']!r}", "give train_bars with rolling, and only with rolling")
+    return settings
+
+
+def walkforward(config: dict) -> bool:
+    return oos(config)["scheme"] == "walkforward"
+
+
 def digest(config: dict) -> str:
     """Short hash of the whole resolved config, stored in every report."""
     text = json.dumps(config, sort_keys=True, default=str)

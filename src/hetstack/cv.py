@@ -365,3 +365,42 @@ def cpcv_paths(n_groups: int, k_test_groups: int) -> list[list[int]]:
     tested_by = [[s for s, chosen in enumerate(combinations(range(n_groups), k_test_groups)) if g in chosen]
                  for g in range(n_groups)]
     return [[tested_by[g][j] for g in range(n_groups)] for j in range(math.comb(n_groups - 1, k_test_groups - 1))]
+
+
+def known_before(sample_ids, t1, start: int, purge_bars: int, embargo_bars: int) -> np.ndarray:
+    """Mask of the samples a model deployed at bar `start` may have been fitted on: as the test
+    period's train set (chronological_split), id < start - (purge + embargo) and label resolved (t1 < start)."""
+    ids, ends = np.asarray(sample_ids, dtype=np.int64), np.asarray(t1, dtype=np.int64)
+    return (ids < start - (purge_bars + embargo_bars)) & (ends < start)
+
+
+def walkforward_windows(sample_ids, t1, record_ids, n_windows, purge_bars, embargo_bars,
+                        train_bars: int | None = None) -> list[Fold]:
+    """Walk-forward: the record (the samples after the initial span) cut into `n_windows` consecutive
+    windows; window w trains on every sample known before its first bar (known_before), or on those
+    of them whose id is within the last `train_bars` bars before that cut (rolling).
+
+    Fold codes: the window's samples test, its train samples train, the earlier samples left out by
+    the gap or an unresolved label purged, samples older than a rolling span and later ones unused."""
+    if isinstance(n_windows, bool) or not isinstance(n_windows, numbers.Integral) or n_windows < 1:
+        raise ConfigError("config: oos.n_windows", f"must be an integer >= 1, got {n_windows!r}", "set it to e.g. 6")
+    purge_bars = _check_nonneg_int(purge_bars, "oof.purge_bars")
+    embargo_bars = _check_nonneg_int(embargo_bars, "oof.embargo_bars")
+    ids, ends = _check_samples(sample_ids, t1, "samples")
+    record = np.asarray(record_ids, dtype=np.int64)
+    if record.size < n_windows or not np.isin(record, ids).all():
+        raise DataError("walk-forward record", f"{record.size} record samples for {n_windows} windows",
+                        "use more bars, a smaller oos.initial_fraction or fewer oos.n_windows")
+    windows = []
+    for index, test_ids in enumerate(np.array_split(record, int(n_windows))):
+        start = int(test_ids[0])
+        before = ids < start
+        train = known_before(ids, ends, start, purge_bars, embargo_bars)
+        if train_bars is not None:
+            train &= ids >= start - (purge_bars + embargo_bars) - int(train_bars)
+        purged = before & ~train & (ids >= (ids[train][0] if train.any() else 0))
+        if not train.any():
+            raise DataError("walk-forward record", f"window {index} has no training samples before bar {start}",
+                            "use more bars, a larger oos.initial_fraction or oos.train_bars")
+        windows.append(Fold(index, ids[train], test_ids, ids[purged], np.zeros(0, dtype=np.int64)))
+    return windows

@@ -57,10 +57,11 @@ def bars_digest(bars: pd.DataFrame) -> str:
 def write_run_settings(out_path: str, *, symbol: str, horizon: int, bases: list[str], metas: list[str],
                        adapters: dict, features_meta_path: str, splits_path: str, bars_path: str, labels_path: str,
                        vol_window: int, config_digest: str, regime_window: int = 1440,
-                       symbols: list[str] | None = None) -> dict:
+                       symbols: list[str] | None = None, windows_path: str | None = None) -> dict:
     """What `predict_bars` needs to rebuild a run's inputs; small JSON beside the run's outputs.
 
-    `symbols`: the config's symbols, names `hetstack predict` may read from a bars file's name.
+    `symbols`: the config's symbols, names `hetstack predict` may read from a bars file's name;
+    `windows_path`: a walk-forward run's windows table: its deployed models are the last window's.
     """
     from hetstack.catalogue import canonical_name
     from hetstack.data import iso_utc
@@ -72,6 +73,11 @@ def write_run_settings(out_path: str, *, symbol: str, horizon: int, bases: list[
     labels = read_parquet(labels_path, columns=["sample_id", "t1", "split"])
     timestamps = pd.DatetimeIndex(pd.to_datetime(bars["timestamp"], utc=True))
     train, test = labels[labels["split"] == "train"], labels[labels["split"] == "test"]
+    if windows_path is not None:  # the last window's models: trained on its train samples, tested on it
+        from hetstack.tables import load_folds
+
+        last = load_folds(windows_path)[-1]
+        train, test = (labels[labels["sample_id"].isin(ids)] for ids in (last.train_ids, last.test_ids))
     settings = {
         "settings_version": SETTINGS_VERSION,
         "symbol": symbol,

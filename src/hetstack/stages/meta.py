@@ -92,11 +92,17 @@ class MetaFitter:
 def fit_meta(meta: str, matrix_path: str, base_names: list[str], out_dir: str, settings: MetaSettings,
              bars_path: str | None = None) -> None:
     """Fit a meta-learner on the OOF matrix; validate it on a purged tail slice (or by purged K-fold)."""
+    model, validation = fit_meta_rows(meta, read_parquet(matrix_path), base_names, settings, bars_path)
+    save_meta(meta, model, validation, out_dir)
+
+
+def fit_meta_rows(meta: str, matrix, base_names: list[str], settings: MetaSettings, bars_path: str | None = None):
+    """The meta-learner fitted on the rows of an OOF matrix (a frame as merge_oof writes) and its
+    validation record: fit_meta's work, shared with the walk-forward windows' meta-learners."""
     from hetstack.cv import inner_validation_split, purged_kfold
     from hetstack.catalogue import get_spec
 
     cfg = settings
-    matrix = read_parquet(matrix_path)
     ids, t1 = matrix["sample_id"].to_numpy(np.int64), matrix["t1"].to_numpy(np.int64)
     regime = sample_regime(meta, bars_path, ids, cfg.regime_window) if get_spec(meta).cls.reads_regime else None
     fitter = MetaFitter(meta, matrix, base_names, cfg, regime)
@@ -116,9 +122,8 @@ def fit_meta(meta: str, matrix_path: str, base_names: list[str], out_dir: str, s
         model = fitter.fit(fit_mask)
         val_proba = fitter.predict(model, val_mask)
         mode = f"fit on the first {1 - cfg.val_split:.0%} of OOF rows, validated on the purged last {cfg.val_split:.0%}"
-    validation = validation_record(mode, fitter.X, fitter.y, ids, fit_mask, val_mask, val_proba, base_names,
-                                   model.base_names)
-    save_meta(meta, model, validation, out_dir)
+    return model, validation_record(mode, fitter.X, fitter.y, ids, fit_mask, val_mask, val_proba, base_names,
+                                    model.base_names)
 
 
 def sample_regime(meta: str, bars_path: str | None, ids: np.ndarray, window: int) -> np.ndarray:

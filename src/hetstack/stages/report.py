@@ -37,12 +37,21 @@ class CpcvInputs:
     meta_predictions: dict[str, str]  # per meta-learner (this one first), its path predictions
 
 
+@dataclass(frozen=True)
+class WalkforwardInputs:
+    summary: str  # walkforward/windows.json
+    meta_dirs: dict[str, list[str]]  # per meta-learner (this one and the trials), its window models in order
+
+
 def build_report(meta_requested: str, meta_dir: str, base_tests: dict[str, str], matrix_path: str, labels_path: str,
                  bars_path: str, out_report: str, out_predictions: str, run: ReportSettings, *, source_path: str,
-                 trial_meta_dirs: dict[str, str] | None = None, cpcv: CpcvInputs | None = None) -> dict:
+                 trial_meta_dirs: dict[str, str] | None = None, cpcv: CpcvInputs | None = None,
+                 walkforward: WalkforwardInputs | None = None) -> dict:
     """Score the stacked ensemble and each base on the same hold-out rows; write the report JSON.
     `trial_meta_dirs`: the run's other meta-learners, compared with this one as trials (DSR, PBO);
     `cpcv`: the CPCV paths of the train period to summarize (oof.scheme: cpcv);
+    `walkforward`: the windows and their meta-learners (oos.scheme: walkforward): the hold-out rows are
+    the record, each window's predicted by that window's meta-learner, and the report adds a table per window;
     `source_path`: the bars' source record (rule bars), stated at the top of the report."""
     from hetstack.evaluation import class_prior, classification_metrics, passes_through, trading_metrics
     from hetstack.catalogue import get_spec, load_model
@@ -54,7 +63,15 @@ def build_report(meta_requested: str, meta_dir: str, base_tests: dict[str, str],
     y_test = samples.column("label", test_ids)
     X_test = np.hstack([frames[b][PROB_COLUMNS].to_numpy(np.float64) for b in base_names])
     bars = read_parquet(bars_path, columns=["timestamp", "close"])
-    out = _predict_meta(meta, frames, bars, test_ids, run.regime_window)
+    windows = None if walkforward is None else read_json(walkforward.summary)["windows"]
+
+    def predict(name: str, model_dir: str):
+        if walkforward is None:
+            model = meta if name == meta_requested else load_model(model_dir)
+            return _predict_meta(model, frames, bars, test_ids, run.regime_window)
+        return _predict_windows(walkforward.meta_dirs[name], windows, frames, bars, test_ids, run.regime_window)
+
+    out = predict(meta_requested, meta_dir)
     matrix = read_parquet(matrix_path)
     prior = class_prior(matrix["label"].to_numpy())  # train labels' shares: no test label in the reference
     validation = read_json(Path(meta_dir) / "validation.json")
@@ -71,7 +88,7 @@ def build_report(meta_requested: str, meta_dir: str, base_tests: dict[str, str],
     best_base = min(base_names, key=lambda b: base_perf[b]["oof_log_loss"])  # chosen without a test row
     passes = passes_through(out.probabilities, {b: X_test[:, 3 * i:3 * i + 3] for i, b in enumerate(base_names)})
     trials = {**{b: X_test[:, 3 * i:3 * i + 3] for i, b in enumerate(base_names)}, meta_requested: out.probabilities,
-              **_trial_probabilities(trial_meta_dirs or {}, frames, bars, test_ids, run.regime_window)}
+              **{name: predict(name, path).probabilities for name, path in (trial_meta_dirs or {}).items()}}
     statistics = score_statistics(y_test, test_ids, samples.column("t1", test_ids), trials, prior,
                                   (meta_requested, best_base), close, meta_trading["bars_per_year"], run)
     if passes == best_base:  # the gain is zero by construction: no interval to print
@@ -102,6 +119,11 @@ def build_report(meta_requested: str, meta_dir: str, base_tests: dict[str, str],
                         "gain_intervals": statistics["gain_intervals"]},
         "trading_caveats": trading_caveats(meta_trading, statistics, meta_requested, source, run, len(test_ids)),
         "statistics": {k: v for k, v in statistics.items() if k not in ("intervals", "gain_intervals")},
+        # oos.scheme walkforward only, so that a single-split report keeps its bytes
+        **({} if walkforward is None else {"walkforward": window_table(
+            windows, walkforward.meta_dirs[meta_requested], test_ids, samples.column("t1", test_ids), y_test,
+            {**{b: X_test[:, 3 * i:3 * i + 3] for i, b in enumerate(base_names)}, meta_requested: out.probabilities},
+            prior, best_base, meta_requested, out.window_weights, read_json(walkforward.summary))}),
         "cpcv": None if cpcv is None else cpcv_report(cpcv.summary, cpcv.base_shards, cpcv.meta_predictions,
                                                       labels_path, bars_path, run.horizon, run.cost_bps, prior),
         "samples": _sample_counts(matrix, test_ids, validation, samples),
@@ -161,11 +183,56 @@ def _bases_without_skill(meta_requested: str, base_perf: dict, meta_bases) -> li
     return no_skill
 
 
-def _trial_probabilities(meta_dirs: dict[str, str], frames, bars, test_ids, regime_window: int) -> dict:
+def _predict_windows(meta_dirs: list[str], windows: list[dict], frames: dict[str, pd.DataFrame], bars: pd.DataFrame,
+                     test_ids: np.ndarray, regime_window: int):
+    """The record predicted window by window, each by its own meta-learner; base weights are the last
+    window's (the deployed model's), every window's in `window_weights`."""
     from hetstack.catalogue import load_model
+    from hetstack.meta.base import MetaLearnerOutput
 
-    return {name: _predict_meta(load_model(path), frames, bars, test_ids, regime_window).probabilities
-            for name, path in meta_dirs.items()}
+    if [w["test"][0] for w in windows][0] != test_ids[0] or windows[-1]["test"][1] != test_ids[-1]:
+        raise ValueError("the walk-forward windows do not cover the bases' record")
+    parts = []
+    for window, path in zip(windows, meta_dirs):
+        rows = (test_ids >= window["test"][0]) & (test_ids <= window["test"][1])
+        parts.append(_predict_meta(load_model(path), {b: f[rows] for b, f in frames.items()}, bars, test_ids[rows],
+                                   regime_window))
+    out = MetaLearnerOutput(np.concatenate([p.predictions for p in parts]),
+                            np.vstack([p.probabilities for p in parts]),
+                            np.concatenate([p.confidence for p in parts]), base_weights=parts[-1].base_weights)
+    out.window_weights = [p.base_weights for p in parts]
+    return out
+
+
+def window_table(windows: list[dict], meta_dirs: list[str], test_ids: np.ndarray, t1: np.ndarray, y: np.ndarray,
+                 probabilities: dict[str, np.ndarray], prior: np.ndarray, best_base: str, meta_name: str,
+                 window_weights: list[dict], summary: dict) -> dict:
+    """The walk-forward record window by window: each model's scores, the meta-learner's paired log-loss
+    gain over the best base (block SE within the window), what its meta-learner was fitted on, chose and weighed."""
+    from hetstack.evaluation import classification_metrics, per_sample_scores, se_blocks
+    from hetstack.stages.meta import block_rows
+
+    rows_out = []
+    for window, path, weights in zip(windows, meta_dirs, window_weights):
+        rows = (test_ids >= window["test"][0]) & (test_ids <= window["test"][1])
+        validation = read_json(Path(path) / "validation.json")
+        scores = {m: {k: classification_metrics(y[rows], p[rows], prior=prior)[k]
+                      for k in ("log_loss", "accuracy", "skill")} for m, p in probabilities.items()}
+        gain = (per_sample_scores(y[rows], probabilities[best_base][rows], prior)["log_loss"]
+                - per_sample_scores(y[rows], probabilities[meta_name][rows], prior)["log_loss"])
+        choice = validation.get("auto_choice")
+        rows_out.append({
+            **{k: window[k] for k in ("window", "period", "n_test", "n_train", "test", "train")},
+            "meta_fit_rows": validation["walkforward"]["fit_rows"],
+            "scores": scores,
+            "log_loss_gain_over_best_base": float(gain.mean()),
+            "log_loss_gain_se": se_blocks(gain, block_rows(test_ids[rows], t1[rows])),
+            "auto_choice": None if choice is None else choice["chosen"],
+            "meta_inputs": [b for b in weights],
+            "meta_weights": weights,
+        })
+    return {key: summary[key] for key in ("n_windows", "train_window", "train_bars", "initial", "record")} | {
+        "best_base": best_base, "windows": rows_out}
 
 
 def _predict_meta(meta, frames: dict[str, pd.DataFrame], bars: pd.DataFrame, test_ids: np.ndarray, regime_window: int):
