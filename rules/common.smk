@@ -321,6 +321,8 @@ CPCV_SETTINGS = dict(
 )
 if CPCV:
     PLOT_FILES.append("cpcv.svg")
+if WALKFORWARD:
+    PLOT_FILES.append("walkforward.svg")
 N_CPCV_SPLITS = math.comb(
     CPCV_SETTINGS["n_groups"], CPCV_SETTINGS["k_test_groups"]
 ) + math.comb(CPCV_SETTINGS["n_groups"], CPCV_SETTINGS["k_test_groups"] + 1)

@@ -28,6 +28,19 @@ rule plot_run:
             if CPCV
             else {}
         ),
+        **(
+            dict(
+                walkforward=report(
+                    run_file("plots/{meta}/walkforward.svg"),
+                    caption="../report/walkforward.rst",
+                    category="{symbol} h{horizon}",
+                    subcategory="{meta}",
+                    labels={"plot": "walk-forward record"},
+                )
+            )
+            if WALKFORWARD
+            else {}
+        ),
         # the HTML report's first screen shows every run's headline (report/workflow.rst)
         headline=report(
             run_file("plots/{meta}/headline.html"),

@@ -23,6 +23,7 @@ rule report:
     params:
         bases=BASES,
         cost_bps=config["trading"]["cost_bps"],
+        bet_sizing=config["trading"].get("bet_sizing", False),
         digest=CONFIG_DIGEST,
         regime_window=REGIME_WINDOW,
         statistics=config["statistics"],

@@ -2,6 +2,10 @@
 (and a seeded leak the guard catches), and a tiny run end to end: plan, record, report, predict."""
 
 import json
+import os
+import signal
+import subprocess
+import time
 
 import numpy as np
 import pandas as pd
@@ -12,7 +16,7 @@ from hetstack.errors import ConfigError, DataError
 from hetstack.stages import walkforward as wf
 from hetstack.stages.oof import prediction_frame
 from hetstack.tables import PROB_COLUMNS, SampleTable, prob_columns
-from snakemake_cmd import tiny_config, write_config
+from snakemake_cmd import snakemake_command, tiny_config, write_config
 
 PURGE, EMBARGO, HORIZON = 3, 7, 6
 
@@ -175,9 +179,10 @@ WALKFORWARD = {"scheme": "walkforward", "n_windows": 3}
 @pytest.fixture(scope="module")
 def run(tmp_path_factory, snakemake_run):
     path = tmp_path_factory.mktemp("walkforward")
-    write_config(path, tiny_config(oos=WALKFORWARD, meta_learner=["auto", "meta_ridge"]))
+    write_config(path, tiny_config(oos=WALKFORWARD, meta_learner=["auto", "meta_ridge"],
+                                   trading={"cost_bps": 0.5, "bet_sizing": True}))
     plan = snakemake_run(path, "--dry-run", "results/SYN_h5/auto_report.json").stdout
-    snakemake_run(path, "results/SYN_h5/auto_report.json")
+    snakemake_run(path, "results/SYN_h5/plots/auto/scores.svg")
     return path, plan
 
 
@@ -234,3 +239,71 @@ def test_predict_on_a_walkforward_run_uses_the_last_windows_models(run):
     assert not out.loc[mine.index, "in_sample"].any() and out.loc[:windows[-1]["train"][1], "in_sample"].all()
     settings = json.loads((results / "run_settings.json").read_text())
     assert pd.Timestamp(settings["test_start"]) == pd.Timestamp(windows[-1]["period"][0])
+
+
+@pytest.mark.integration
+def test_walkforward_html_report_shows_the_windows_and_both_books(run):
+    path, _ = run
+    results = path / "results/SYN_h5"
+    report = json.loads((results / "auto_report.json").read_text())
+    sizing = report["bet_sizing"]
+    best = report["performance"]["best_base"]
+    assert set(sizing["books"]) == {"auto", best} and sizing["best_base"] == best
+    for book in sizing["books"].values():
+        # sized bets are fractions of the unit bets: smaller positions, less turnover
+        assert 0 < book["sized"]["mean_abs_position"] < book["unit"]["mean_abs_position"]
+        assert book["sized"]["turnover"] < book["unit"]["turnover"]
+    for gain in sizing["meta_over_best_base"].values():
+        low, high = gain["interval"]
+        assert low <= gain["sharpe_gain"] <= high or low == high
+    assert report["performance"]["trading_sized"]["turnover"] == pytest.approx(sizing["books"]["auto"]["sized"]["turnover"])
+    plots = results / "plots/auto"
+    page = (plots / "scores.html").read_text()
+    assert "Walk-forward windows" in page and page.count("<tr") >= 3 + 3
+    assert "sized book: Sharpe" in (plots / "headline.html").read_text()
+    svg = (plots / "walkforward.svg").read_text()
+    assert "cumulative skill" in svg and "w2" in svg
+
+
+@pytest.mark.integration
+def test_a_killed_walkforward_run_resumes_to_the_same_report(run, tmp_path):
+    path, _ = run
+    work = tmp_path / "killed"
+    work.mkdir()
+    (work / "tiny.yaml").write_text((path / "tiny.yaml").read_text())
+    command = snakemake_command(work, "--cores", "2", "--rerun-incomplete", "results/SYN_h5/auto_report.json")
+    proc = subprocess.Popen(command, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, start_new_session=True)
+    shards = work / "results/SYN_h5/walkforward/bases"
+    deadline = time.monotonic() + 600
+    while proc.poll() is None and len(list(shards.rglob("window*.parquet")) if shards.exists() else []) < 2:
+        assert time.monotonic() < deadline, "no walk-forward window finished in 600 s"
+        time.sleep(0.05)
+    assert proc.poll() is None, "the run finished before the kill: make the config slower"
+    os.killpg(proc.pid, signal.SIGKILL)
+    proc.wait(timeout=60)
+    finished = {p: p.stat().st_mtime_ns for p in shards.rglob("window*.parquet")}
+    subprocess.run(command + ["--unlock"], check=True, capture_output=True, timeout=600)
+    subprocess.run(command, check=True, capture_output=True, timeout=900)
+    report = work / "results/SYN_h5/auto_report.json"
+    assert report.read_bytes() == (path / "results/SYN_h5/auto_report.json").read_bytes()
+    # window shards finished before the kill were kept (unless Snakemake marked them incomplete)
+    assert any(p.stat().st_mtime_ns == t for p, t in finished.items())
+
+
+def test_status_counts_each_bases_walkforward_windows(tmp_path):
+    from hetstack.status import format_status, run_status
+
+    run = tmp_path / "results/SYN_h5"
+    (run / "walkforward").mkdir(parents=True)
+    (run / "walkforward/windows.json").write_text(json.dumps({"n_windows": 3}))
+    (run / "labels.parquet").write_bytes(b"")
+    for base, windows in (("lightgbm", [0, 1, 2]), ("ridge", [0, 2])):
+        (run / f"walkforward/bases/{base}").mkdir(parents=True)
+        (run / "oof" / base).mkdir(parents=True)
+        for w in windows:
+            (run / f"walkforward/bases/{base}/window{w}.parquet").write_bytes(b"")
+    status = run_status(run)
+    assert status["n_windows"] == 3
+    assert status["bases"]["lightgbm"]["windows_missing"] == [] and status["bases"]["ridge"]["windows_missing"] == [1]
+    assert "walk-forward windows of ridge" in status["missing"]
+    assert "walk-forward windows 2/3 (missing 1)" in format_status(status)

@@ -2,8 +2,9 @@
 from hetstack.plots import make_plots
 from hetstack.workflow import job
 
+PICTURES = ("headline", "table", "scores", "reliability", "equity", "weights", "oof_folds", "cpcv", "walkforward")
+
 with job(snakemake):
     i, o, p = snakemake.input, snakemake.output, snakemake.params
     make_plots(i.report, i.predictions, dict(zip(p.bases, i.tests)), i.matrix, i.bars,
-               {k: o[k] for k in ("headline", "table", "scores", "reliability", "equity", "weights", "oof_folds", "cpcv") if k in o.keys()},
-               cost_bps=p.cost_bps)
+               {k: o[k] for k in PICTURES if k in o.keys()}, cost_bps=p.cost_bps)

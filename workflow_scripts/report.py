@@ -7,7 +7,7 @@ with job(snakemake):
     tests = {base: path for base, path in zip(p.bases, i.tests)}
     run = ReportSettings(symbol=w.symbol, horizon=int(w.horizon), cost_bps=p.cost_bps, config_digest=p.digest,
                          settings=dict(p.settings), regime_window=p.regime_window, statistics=dict(p.statistics),
-                         seed=p.seed)
+                         seed=p.seed, bet_sizing=p.bet_sizing)
     cpcv = None
     if "cpcv_summary" in i.keys():  # oof.scheme: cpcv
         shards = {base: [s for s in i.cpcv_shards if f"/cpcv/{base}/" in s] for base in p.bases}

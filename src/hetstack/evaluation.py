@@ -196,6 +196,22 @@ def trading_metrics(positions, sample_ids, close, timestamps, horizon, cost_bps)
 
 
 
+def bet_sizes(probabilities, eps: float = 1e-9) -> np.ndarray:
+    """AFML 10.1: a bet's size from the probability p of the predicted class among K: the one-vs-rest
+    test statistic z = (p - 1/K) / sqrt(p (1 - p)), size = side * (2 Phi(z) - 1), side the predicted
+    class (-1, 0, +1; a flat prediction sizes 0). A coin-flip forecast (p = 1/K) bets nothing, a sure
+    one everything. The staggered book averages each bar over the bets still open (AFML 10.3)."""
+    from scipy.stats import norm
+
+    probabilities = np.asarray(probabilities, dtype=np.float64)
+    if probabilities.ndim != 2 or probabilities.shape[1] != len(CLASSES):
+        raise DataError("evaluation: probabilities", f"shape {probabilities.shape}", f"pass (n, {len(CLASSES)})")
+    side = np.asarray(CLASSES, dtype=np.float64)[probabilities.argmax(axis=1)]
+    p = np.clip(probabilities.max(axis=1), eps, 1.0 - eps)
+    z = (p - 1.0 / probabilities.shape[1]) / np.sqrt(p * (1.0 - p))
+    return side * (2.0 * norm.cdf(z) - 1.0)
+
+
 def passes_through(meta_probabilities: np.ndarray, bases: dict[str, np.ndarray]) -> str | None:
     """The base whose probabilities a meta-learner returns unchanged (auto keeping one base), else None.
     Unchanged up to the rounding of the meta-learner's renormalization."""

@@ -23,6 +23,7 @@ OOF_DIR = "oof"  # oof/{base}/fold{fold}.parquet
 BASE_MODELS_DIR = "models/bases"  # models/bases/{base}/model.json
 META_MODELS_DIR = "models/meta"  # models/meta/{meta}/model.json
 BASE_TESTS_DIR = "test"  # test/{base}.parquet
+WALKFORWARD_DIR = "walkforward"  # windows.json; bases/{base}/window{w}.parquet, meta/{meta}/window{w}/
 PLOTS_DIR = "plots"  # plots/{meta}/...
 REPORT_SUFFIX = "_report.json"  # {meta}_report.json
 

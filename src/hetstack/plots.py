@@ -5,7 +5,8 @@
 - equity: test equity curve and drawdown of the staggered-book trading rule;
 - weights: heatmap of the meta-learner's weight per base and class;
 - oof_folds: OOF accuracy and log-loss of every base per purged fold;
-- cpcv (oof.scheme cpcv): each model's Sharpe and accuracy over the CPCV backtest paths.
+- cpcv (oof.scheme cpcv): each model's Sharpe and accuracy over the CPCV backtest paths;
+- walkforward (oos.scheme walkforward): cumulative skill and equity across the record's windows.
 """
 
 from __future__ import annotations
@@ -41,6 +42,7 @@ def _save(fig, path: str | Path) -> None:
 
 
 CHANCE = 1 / len(CLASSES)  # accuracy of guessing a class at random
+CLASSES_ARRAY = np.asarray(CLASSES, dtype=np.float64)
 DASH = "\u2014"  # a cell where the value does not apply
 META_COLOR = "tab:orange"
 _BASE_COLORS = ("tab:blue", "tab:green", "tab:purple", "tab:brown", "tab:pink", "tab:olive", "tab:cyan", "tab:red",
@@ -236,11 +238,15 @@ def header_lines(report: dict, table: pd.DataFrame | None = None) -> list[tuple[
               ("skill", format_score(meta["test_skill"], meta["test_skill_ci"], signed=True), ""),
               ("Sharpe", format_score(meta["sharpe_ratio"], meta["sharpe_ci"], digits=2, signed=True), ""))
     text = "; ".join(f"{name} {value}{reference}" for name, value, reference in scores if value != DASH)
-    lines.append((f"Test scores of {report['meta_learner']}", f"{where}: {text}" if where else text))
+    scored = "Walk-forward record scores" if report.get("walkforward") else "Test scores"
+    lines.append((f"{scored} of {report['meta_learner']}", f"{where}: {text}" if where else text))
     gains = gain_lines(report)
     rule = report["performance"].get("best_base_rule")
     if gains:
         lines.append(("Gain", "\n".join(gains + ([f"best base: {rule}"] if rule else []))))
+    trading = walkforward_lines(report)
+    if trading:
+        lines.append(("Walk-forward and books" if report.get("walkforward") else "Books", "\n".join(trading)))
     return lines
 
 
@@ -585,6 +591,82 @@ def plot_cpcv(report: dict, path: str | Path, title: str) -> None:
     _save(fig, path)
 
 
+def walkforward_table(report: dict) -> pd.DataFrame:
+    """One row per walk-forward window: its period and rows, what its meta-learner was fitted on and chose,
+    each model's skill there, and the meta-learner's log-loss gain over the best base with its block SE."""
+    table = report["walkforward"]
+    meta = report["meta_learner"]
+    rows = []
+    for w in table["windows"]:
+        fit = w["meta_fit_rows"]
+        rows.append({"window": w["window"], "period": _period(w["period"]), "rows": w["n_test"],
+                     "bases fitted on": w["n_train"], "meta fitted on": sum(fit.values()),
+                     **({"auto chose": w["auto_choice"]} if w["auto_choice"] else {}),
+                     **{f"skill {m}": format_score(s["skill"], digits=4, signed=True) for m, s in w["scores"].items()},
+                     f"{meta} - {table['best_base']} (log loss)":
+                         f"{w['log_loss_gain_over_best_base']:+.4f} ± {w['log_loss_gain_se']:.4f}"})
+    return pd.DataFrame(rows)
+
+
+def walkforward_lines(report: dict) -> list[str]:
+    """The record in one line, and the sized book beside the unit book where the report has one."""
+    lines = []
+    table = report.get("walkforward")
+    if table:
+        record, initial = table["record"], table["initial"]
+        chosen = [w["auto_choice"] for w in table["windows"] if w["auto_choice"]]
+        lines.append(f"walk-forward record: {record['n']} rows in {table['n_windows']} windows after an initial span of "
+                     f"{initial['n']} ({table['train_window']} training), each window traded by bases and a "
+                     "meta-learner fitted before it" + (f"; auto chose {', '.join(chosen)}" if chosen else ""))
+    sizing = report.get("bet_sizing")
+    if sizing:
+        meta = report["meta_learner"]
+        books, gains = sizing["books"][meta], sizing["meta_over_best_base"]
+        for kind in ("unit", "sized"):
+            low, high = gains[kind]["interval"]
+            lines.append(f"{kind} book: Sharpe {books[kind]['sharpe_ratio']:+.2f}, turnover "
+                         f"{books[kind]['turnover']:.0f}; gain over {sizing['best_base']} "
+                         f"{gains[kind]['sharpe_gain']:+.2f} [{low:+.2f}, {high:+.2f}]")
+    return lines
+
+
+def plot_walkforward(report: dict, y: np.ndarray, probabilities: dict[str, np.ndarray], prior: np.ndarray,
+                     stamps: np.ndarray, equity: dict[str, tuple[np.ndarray, np.ndarray]], path: str | Path,
+                     title: str) -> None:
+    """Cumulative skill of every model row by row over the record (top) and the equity of the books
+    (bottom), with the windows' starts marked and each window's auto choice written at its start."""
+    from hetstack.evaluation import per_sample_scores
+
+    plt = _pyplot()
+    meta = report["meta_learner"]
+    colors = {**_base_colors([m for m in probabilities if m != meta]), meta: META_COLOR}
+    fig, (top, bottom) = plt.subplots(2, 1, figsize=(9, 5), sharex=True, height_ratios=[3, 2], layout="constrained")
+    for name, proba in probabilities.items():
+        skill = np.cumsum(per_sample_scores(y, proba, prior)["skill"])
+        top.plot(stamps, skill, lw=1.6 if name == meta else 1, color=colors[name], label=name)
+    top.axhline(0.0, color="grey", lw=0.8, ls="--")
+    top.set_ylabel("cumulative skill (nats)")
+    for name, (times, curve) in equity.items():
+        bottom.plot(times, 100 * (curve - 1.0), lw=1, label=name,
+                    color=colors.get(name.split(" ")[0], "0.3"), ls="--" if "sized" in name else "-")
+    bottom.axhline(0.0, color="grey", lw=0.8, ls="--")
+    bottom.set_ylabel("cumulative return (%)")
+    for w in report["walkforward"]["windows"]:
+        start = pd.Timestamp(w["period"][0])
+        for ax in (top, bottom):
+            ax.axvline(start, color="0.6", lw=0.7, ls=":")
+        top.text(start, 1.0, f" w{w['window']}" + (f" {w['auto_choice'].removeprefix('meta_')}" if w["auto_choice"]
+                                                  else ""), transform=top.get_xaxis_transform(), fontsize=7,
+                 va="top", color="0.3")
+    for ax in (top, bottom):
+        ax.grid(color="#eee", lw=0.6)
+        ax.legend(fontsize=7, loc="upper left", bbox_to_anchor=(0, 0.93))
+        ax.ticklabel_format(axis="y", useOffset=False, style="plain")
+    top.set_title(title)
+    fig.autofmt_xdate()
+    _save(fig, path)
+
+
 def make_plots(report_path: str, predictions_path: str, base_tests: dict[str, str], matrix_path: str,
                bars_path: str, out: dict[str, str], *, cost_bps: float) -> None:
     """Every picture of one run; `out` maps each of PLOTS (and 'table', 'headline') to its output path."""
@@ -596,6 +678,9 @@ def make_plots(report_path: str, predictions_path: str, base_tests: dict[str, st
     if report.get("cpcv"):
         extra = (f"CPCV backtest paths of the train period: {report['cpcv']['reading']}", cpcv_table(report))
         plot_cpcv(report, out["cpcv"], f"{name}: CPCV paths ({report['cpcv']['n_paths']})")
+    if report.get("walkforward"):
+        extra = ("Walk-forward windows (skill against the initial span's class shares; gain ± block SE)",
+                 walkforward_table(report))
     predictions = read_parquet(predictions_path)
     test_ids = predictions["sample_id"].to_numpy(np.int64)
     from hetstack.tables import PROB_COLUMNS
@@ -620,6 +705,22 @@ def make_plots(report_path: str, predictions_path: str, base_tests: dict[str, st
                                              int(report["horizon"]), cost_bps)
     plot_equity(bars["timestamp"].to_numpy()[bar_ids], equity, drawdown, out["equity"],
                 f"{name}: test equity (staggered book, {cost_bps:g} bp cost)")
+    if report.get("walkforward"):
+        from hetstack.evaluation import bet_sizes, class_prior
+
+        close, times = bars["close"].to_numpy(np.float64), bars["timestamp"].to_numpy()
+        best = report["walkforward"]["best_base"]
+        books = {meta: positions, best: CLASSES_ARRAY[probabilities[best].argmax(axis=1)]}
+        if report.get("bet_sizing"):
+            books[f"{meta} sized"] = bet_sizes(probabilities[meta])
+        curves = {}
+        for label, book in books.items():
+            ids, curve, _ = equity_curve(book, test_ids, close, int(report["horizon"]), cost_bps)
+            curves[label] = (times[ids], curve)
+        prior = class_prior(read_parquet(matrix_path, columns=["label"])["label"].to_numpy())
+        plot_walkforward(report, predictions["label"].to_numpy(), probabilities, prior,
+                         times[test_ids], curves, out["walkforward"],
+                         f"{name}: walk-forward record ({report['walkforward']['n_windows']} windows)")
 
     plot_weights(report["meta_learner_weights"], report.get("meta_learner_weights_method") or "",
                  out["weights"], f"{name}: meta-learner weights", report.get("meta_learner_regime_weights"))

@@ -82,6 +82,16 @@ def sharpe_intervals(pnl, block: int, periods_per_year: float, reps: int = 1000,
     return _percentile_intervals(draws, confidence)
 
 
+def sharpe_gap_interval(pnl_a, pnl_b, block: int, periods_per_year: float, reps: int = 1000,
+                        confidence: float = 0.95, seed: int = 0) -> list[float]:
+    """Percentile interval of Sharpe(a) - Sharpe(b), both books resampled on the same bars (paired)."""
+    _check_bootstrap(block, reps, confidence)
+    pnl = _check_matrix(np.column_stack([pnl_a, pnl_b]), "statistics: pnl", min_rows=3)
+    draws = _bootstrap(pnl, min(int(block), len(pnl)), reps, seed,
+                       lambda x: np.atleast_1d(np.diff(sharpe_ratios(x, periods_per_year)[::-1])))
+    return _percentile_intervals(draws, confidence)[0]
+
+
 def probabilistic_sharpe(sharpe: float, n: int, skewness: float, kurtosis: float, benchmark: float = 0.0) -> float:
     """PSR: P(true Sharpe > benchmark) for a per-period Sharpe estimated on n observations with the
     given skewness and (non-excess) kurtosis (Bailey & López de Prado 2012, eq. 9)."""

@@ -31,6 +31,17 @@ def _n_folds(run: Path) -> int | None:
     return None
 
 
+def _n_windows(run: Path) -> int | None:
+    """Walk-forward windows of the run (oos.scheme walkforward), else None."""
+    summary = run / paths.WALKFORWARD_DIR / "windows.json"
+    return json.loads(summary.read_text())["n_windows"] if summary.is_file() else None
+
+
+def _numbered(folder: Path, stem: str) -> list[int]:
+    return sorted(int(m.group(1)) for p in folder.glob(f"{stem}*.parquet")
+                  if (m := re.fullmatch(rf"{stem}(\d+)\.parquet", p.name)))
+
+
 def check_run_folder(run: Path) -> None:
     """Refuse an existing folder that is no run folder (results/{symbol}, results/), naming the run folders
     to pass instead: its status would read as an empty, incomplete run."""
@@ -66,14 +77,20 @@ def run_status(run_dir: str | Path) -> dict:
     n_folds = _n_folds(run)
     status.update(labels=(run / paths.LABELS).is_file(), folds=(run / paths.FOLDS).is_file(),
                   run_settings=settings is not None, manifest=(run / paths.MANIFEST).is_file(), n_folds=n_folds)
+    n_windows = _n_windows(run)
+    if n_windows is not None:
+        status["n_windows"] = n_windows
     bases = {}
     for base in _bases(run, settings):
-        done = sorted(int(m.group(1)) for p in (run / paths.OOF_DIR / base).glob("fold*.parquet")
-                      if (m := re.fullmatch(r"fold(\d+)\.parquet", p.name)))
+        done = _numbered(run / paths.OOF_DIR / base, "fold")
         missing = sorted(set(range(n_folds)) - set(done)) if n_folds is not None else []
         bases[base] = {"folds_done": done, "folds_missing": missing,
                        "model": (run / paths.BASE_MODELS_DIR / base / "model.json").is_file(),
                        "test": (run / paths.BASE_TESTS_DIR / f"{base}.parquet").is_file()}
+        if n_windows is not None:
+            windows = _numbered(run / paths.WALKFORWARD_DIR / "bases" / base, "window")
+            bases[base]["windows_done"] = windows
+            bases[base]["windows_missing"] = sorted(set(range(n_windows)) - set(windows))
     status["bases"] = bases
     status["matrix"] = (run / paths.META_MATRIX).is_file()
     meta_dir = run / paths.META_MODELS_DIR
@@ -85,6 +102,7 @@ def run_status(run_dir: str | Path) -> dict:
     # what a finished run has; predict needs run_settings.json, runs and diff manifest.json
     missing = [] if bases else ["bases"]
     missing += [f"OOF folds of {b}" for b, s in bases.items() if s["folds_missing"]]
+    missing += [f"walk-forward windows of {b}" for b, s in bases.items() if s.get("windows_missing")]
     missing += [f"test predictions of {b}" for b, s in bases.items() if not s["test"]]
     missing += [what for what, have in (("meta matrix", status["matrix"]), ("reports", status["reports"]),
                                         (paths.SETTINGS, status["run_settings"]), (paths.MANIFEST, status["manifest"]))
@@ -109,7 +127,11 @@ def format_status(status: dict) -> str:
     for base, b in status["bases"].items():
         folds = f"{len(b['folds_done'])}/{n}" if n is not None else f"{len(b['folds_done'])}/?"
         missing = f" (missing {', '.join(map(str, b['folds_missing']))})" if b["folds_missing"] else ""
-        lines.append(f"  base {base:<14} OOF folds {folds}{missing}   retrained model: {mark(b['model'])}"
+        windows = ""
+        if "windows_done" in b:
+            gaps = f" (missing {', '.join(map(str, b['windows_missing']))})" if b["windows_missing"] else ""
+            windows = f"   walk-forward windows {len(b['windows_done'])}/{status['n_windows']}{gaps}"
+        lines.append(f"  base {base:<14} OOF folds {folds}{missing}{windows}   retrained model: {mark(b['model'])}"
                      f"   test predictions: {mark(b['test'])}")
     lines.append(f"  meta matrix: {mark(status['matrix'])}")
     lines.append(f"  meta-learners fitted: {', '.join(status['meta_models']) or 'none'}")

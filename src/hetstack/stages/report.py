@@ -28,6 +28,7 @@ class ReportSettings:
     regime_window: int = 1440  # bars behind the regime features, for a meta that reads them
     statistics: dict = field(default_factory=lambda: {"bootstrap_reps": 1000, "confidence": 0.95, "pbo_blocks": 16})
     seed: int = 42  # of the bootstrap resamples
+    bet_sizing: bool = False  # trading.bet_sizing: a book sized by the probabilities beside the unit book
 
 
 @dataclass(frozen=True)
@@ -77,11 +78,14 @@ def build_report(meta_requested: str, meta_dir: str, base_tests: dict[str, str],
     validation = read_json(Path(meta_dir) / "validation.json")
     close, stamps = bars["close"].to_numpy(np.float64), bars["timestamp"].to_numpy()
 
-    def trading(probabilities: np.ndarray) -> dict:
-        positions = np.asarray(CLASSES)[probabilities.argmax(axis=1)]
-        return trading_metrics(positions, test_ids, close, stamps, run.horizon, run.cost_bps)
+    def trading(probabilities: np.ndarray, sized: bool = False) -> dict:
+        return trading_metrics(book_positions(probabilities, sized), test_ids, close, stamps, run.horizon,
+                               run.cost_bps)
 
     base_perf = _base_performance(base_names, X_test, y_test, matrix, validation, prior, meta.base_names, trading)
+    if run.bet_sizing:
+        for i, b in enumerate(base_names):
+            base_perf[b]["trading_sized"] = trading(X_test[:, 3 * i:3 * i + 3], sized=True)
     no_skill = _bases_without_skill(meta_requested, base_perf, meta.base_names)
     meta_test = classification_metrics(y_test, out.probabilities, prior=prior)
     meta_trading = trading(out.probabilities)
@@ -115,15 +119,20 @@ def build_report(meta_requested: str, meta_dir: str, base_tests: dict[str, str],
         "meta_learner_coefficients": meta.coefficients() if hasattr(meta, "coefficients") else None,
         "meta_learner_regime_weights": meta.regime_weights() if hasattr(meta, "regime_weights") else None,
         "performance": {**_meta_performance(validation["meta"], meta_test, meta_trading, base_perf, best_base),
+                        **({"trading_sized": trading(out.probabilities, sized=True)} if run.bet_sizing else {}),
                         "intervals": statistics["intervals"][meta_requested],
                         "gain_intervals": statistics["gain_intervals"]},
+        **({} if not run.bet_sizing else {"bet_sizing": bet_sizing_summary(
+            {b: X_test[:, 3 * i:3 * i + 3] for i, b in enumerate(base_names)} | {meta_requested: out.probabilities},
+            (meta_requested, best_base), test_ids, close, meta_trading["bars_per_year"],
+            statistics["bootstrap"]["block"], run)}),
         "trading_caveats": trading_caveats(meta_trading, statistics, meta_requested, source, run, len(test_ids)),
         "statistics": {k: v for k, v in statistics.items() if k not in ("intervals", "gain_intervals")},
         # oos.scheme walkforward only, so that a single-split report keeps its bytes
         **({} if walkforward is None else {"walkforward": window_table(
             windows, walkforward.meta_dirs[meta_requested], test_ids, samples.column("t1", test_ids), y_test,
-            {**{b: X_test[:, 3 * i:3 * i + 3] for i, b in enumerate(base_names)}, meta_requested: out.probabilities},
-            prior, best_base, meta_requested, out.window_weights, read_json(walkforward.summary))}),
+            trials, prior, best_base, meta_requested, out.window_weights, read_json(walkforward.summary),
+            close, meta_trading["bars_per_year"], run)}),
         "cpcv": None if cpcv is None else cpcv_report(cpcv.summary, cpcv.base_shards, cpcv.meta_predictions,
                                                       labels_path, bars_path, run.horizon, run.cost_bps, prior),
         "samples": _sample_counts(matrix, test_ids, validation, samples),
@@ -141,6 +150,41 @@ def build_report(meta_requested: str, meta_dir: str, base_tests: dict[str, str],
     log.info("%s: test accuracy %.4f (best base %s %.4f), log-loss %.4f", meta_requested, meta_test["accuracy"],
              best_base, base_perf[best_base]["test_acc"], meta_test["log_loss"])
     return report
+
+
+def book_positions(probabilities: np.ndarray, sized: bool = False) -> np.ndarray:
+    """Each sample's bet: the predicted class at unit size, or sized by its probability (AFML 10.1)."""
+    from hetstack.evaluation import bet_sizes
+
+    return bet_sizes(probabilities) if sized else np.asarray(CLASSES)[probabilities.argmax(axis=1)]
+
+
+def bet_sizing_summary(probabilities: dict[str, np.ndarray], pair: tuple[str, str], test_ids: np.ndarray,
+                       close: np.ndarray, bars_per_year: float, block: int, run: ReportSettings) -> dict:
+    """Unit and sized books of the meta-learner and the best base side by side: Sharpe and turnover of
+    each, and the meta's Sharpe gain over the base in each book with a paired block-bootstrap interval."""
+    from hetstack.evaluation import staggered_book
+    from hetstack.statistics import sharpe_gap_interval, sharpe_ratios
+
+    cfg = run.statistics
+    books, gains = {}, {}
+    for kind, sized in (("unit", False), ("sized", True)):
+        pnl = {}
+        for name in pair:
+            book = staggered_book(book_positions(probabilities[name], sized), test_ids, close, run.horizon,
+                                  run.cost_bps)
+            pnl[name] = book.pnl
+            books.setdefault(name, {})[kind] = {
+                "sharpe_ratio": float(sharpe_ratios(book.pnl[:, None], bars_per_year)[0]),
+                "turnover": float(book.traded.sum()), "mean_abs_position": float(np.abs(book.position).mean())}
+        gains[kind] = {"sharpe_gain": books[pair[0]][kind]["sharpe_ratio"] - books[pair[1]][kind]["sharpe_ratio"],
+                       "interval": sharpe_gap_interval(pnl[pair[0]], pnl[pair[1]], block, bars_per_year,
+                                                       int(cfg["bootstrap_reps"]), float(cfg["confidence"]),
+                                                       int(run.seed))}
+    return {"method": "AFML 10.1: size = side * (2 Phi(z) - 1), z = (p - 1/3) / sqrt(p (1 - p)) for the "
+                      "predicted class's probability p; open bets averaged by the staggered book; costs on "
+                      "every change of the book's position",
+            "books": books, "meta_over_best_base": gains, "best_base": pair[1]}
 
 
 def _sample_counts(matrix: pd.DataFrame, test_ids: np.ndarray, validation: dict, samples: SampleTable) -> dict:
@@ -205,19 +249,29 @@ def _predict_windows(meta_dirs: list[str], windows: list[dict], frames: dict[str
 
 
 def window_table(windows: list[dict], meta_dirs: list[str], test_ids: np.ndarray, t1: np.ndarray, y: np.ndarray,
-                 probabilities: dict[str, np.ndarray], prior: np.ndarray, best_base: str, meta_name: str,
-                 window_weights: list[dict], summary: dict) -> dict:
-    """The walk-forward record window by window: each model's scores, the meta-learner's paired log-loss
-    gain over the best base (block SE within the window), what its meta-learner was fitted on, chose and weighed."""
+                 trials: dict[str, np.ndarray], prior: np.ndarray, best_base: str, meta_name: str,
+                 window_weights: list[dict], summary: dict, close: np.ndarray, bars_per_year: float,
+                 run: ReportSettings) -> dict:
+    """The walk-forward record window by window: each model's scores, and the record's statistics on the
+    window alone (score_statistics: intervals, paired gains, Sharpe with PSR/DSR, PBO); the meta-learner's
+    paired log-loss gain over the best base with its block SE; what its meta-learner was fitted on, chose
+    and weighed. `trials`: the bases, this meta-learner, then the run's other meta-learners."""
     from hetstack.evaluation import classification_metrics, per_sample_scores, se_blocks
     from hetstack.stages.meta import block_rows
 
+    scored = list(trials)[:list(trials).index(meta_name) + 1]
+    probabilities = {m: trials[m] for m in scored}
     rows_out = []
     for window, path, weights in zip(windows, meta_dirs, window_weights):
         rows = (test_ids >= window["test"][0]) & (test_ids <= window["test"][1])
         validation = read_json(Path(path) / "validation.json")
         scores = {m: {k: classification_metrics(y[rows], p[rows], prior=prior)[k]
                       for k in ("log_loss", "accuracy", "skill")} for m, p in probabilities.items()}
+        statistics = score_statistics(y[rows], test_ids[rows], t1[rows], {m: p[rows] for m, p in trials.items()},
+                                      prior, (meta_name, best_base), close, bars_per_year, run)
+        for m in scored:
+            scores[m]["intervals"] = statistics["intervals"][m]
+            scores[m]["sharpe"] = {k: statistics["sharpe"][m][k] for k in ("sharpe_ratio", "psr", "dsr")}
         gain = (per_sample_scores(y[rows], probabilities[best_base][rows], prior)["log_loss"]
                 - per_sample_scores(y[rows], probabilities[meta_name][rows], prior)["log_loss"])
         choice = validation.get("auto_choice")
@@ -227,6 +281,8 @@ def window_table(windows: list[dict], meta_dirs: list[str], test_ids: np.ndarray
             "scores": scores,
             "log_loss_gain_over_best_base": float(gain.mean()),
             "log_loss_gain_se": se_blocks(gain, block_rows(test_ids[rows], t1[rows])),
+            "gain_intervals": statistics["gain_intervals"],
+            "pbo": None if statistics["pbo"] is None else statistics["pbo"]["pbo"],
             "auto_choice": None if choice is None else choice["chosen"],
             "meta_inputs": [b for b in weights],
             "meta_weights": weights,
