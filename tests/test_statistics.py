@@ -33,8 +33,8 @@ def test_deflated_sharpe_matches_the_papers_numerical_example():
 def test_deflated_sharpe_uses_the_trials_variance():
     trials = np.array([0.02, -0.01, 0.05, 0.0, 0.03])
     out = deflated_sharpe(0.05, 1000, 0.0, 3.0, trials)
-    assert out["n_trials"] == 5 and out["trial_sharpe_variance"] == pytest.approx(trials.var(ddof=1))
-    assert out["expected_max_sharpe"] == pytest.approx(expected_max_sharpe(5, trials.var(ddof=1)))
+    assert out["n_trials"] == 5 and out["trial_sharpe_variance_per_bar"] == pytest.approx(trials.var(ddof=1))
+    assert out["expected_max_sharpe_per_bar"] == pytest.approx(expected_max_sharpe(5, trials.var(ddof=1)))
     # more trials of the same spread raise the bar, so the same Sharpe is less credible
     wide = deflated_sharpe(0.05, 1000, 0.0, 3.0, np.tile(trials, 20))
     assert wide["dsr"] < out["dsr"] < probabilistic_sharpe(0.05, 1000, 0.0, 3.0)
@@ -166,3 +166,80 @@ def test_report_statistics_count_a_model_trading_as_another_once(trading_problem
     assert out["gain_intervals"]["improvement_over_best_base"] == [0.0, 0.0]  # the same predictions
     low, high = out["intervals"]["a"]["accuracy"]
     assert low < float(np.mean(good.argmax(axis=1) - 1 == y)) < high
+
+
+def test_sharpe_statistics_use_raw_kurtosis_as_the_psr_formula_does():
+    rng = np.random.default_rng(3)
+    normal = rng.normal(0.001, 0.01, 20000)
+    fat = rng.standard_t(5, 20000) * 0.01 + 0.001  # raw kurtosis 3 + 6 / (5 - 4) = 9
+    out = sharpe_statistics({"normal": normal, "fat": fat}, 252)
+    assert out["normal"]["kurtosis"] == pytest.approx(3.0, abs=0.15)  # excess kurtosis would be near 0
+    assert 6.0 < out["fat"]["kurtosis"] < 12.0
+    for name, pnl in (("normal", normal), ("fat", fat)):
+        sharpe = pnl.mean() / pnl.std(ddof=1)
+        assert out[name]["psr"] == pytest.approx(
+            probabilistic_sharpe(sharpe, len(pnl), stats.skew(pnl), stats.kurtosis(pnl, fisher=False)))
+    # fat tails widen the Sharpe's error: the same Sharpe is less certain
+    assert probabilistic_sharpe(0.05, 500, 0.0, 9.0) < probabilistic_sharpe(0.05, 500, 0.0, 3.0)
+    assert set(out["normal"]) >= {"expected_max_sharpe_per_bar", "trial_sharpe_variance_per_bar", "sharpe_per_bar"}
+
+
+def test_report_gain_intervals_hold_the_paired_gain_of_a_meta_that_differs(trading_problem):
+    from hetstack.evaluation import per_sample_scores
+    from hetstack.stages.meta import block_rows
+    from hetstack.stages.report import ReportSettings, score_statistics
+
+    y, ids, close, good, noise = trading_problem
+    run = ReportSettings(symbol="SYN", horizon=5, cost_bps=0.0, config_digest="", settings={})
+    prior = np.full(3, 1 / 3)
+    base_probabilities = 0.4 * good + 0.6 * noise
+    for meta, sign in ((good, 1), (0.45 * good + 0.55 * noise, 0), (noise, -1)):
+        out = score_statistics(y, ids, ids + 5, {"base": base_probabilities, "meta": meta}, prior,
+                               ("meta", "base"), close, 252 * 390, run)
+        base, mine = (per_sample_scores(y, p, prior) for p in (base_probabilities, meta))
+        for key, gain in (("improvement_over_best_base", mine["accuracy"] - base["accuracy"]),
+                          ("log_loss_improvement_over_best_base", base["log_loss"] - mine["log_loss"])):
+            low, high = out["gain_intervals"][key]
+            assert low <= gain.mean() <= high and low < high
+            if sign:  # clearly better or clearly worse: the interval says so
+                assert (low > 0) if sign > 0 else (high < 0), key
+    assert out["bootstrap"]["block"] == block_rows(ids, ids + 5) == 10
+    from hetstack.evaluation import se_blocks
+
+    gain = base["log_loss"] - mine["log_loss"]
+    assert out["standard_errors"]["gains"]["log_loss_improvement_over_best_base"] == pytest.approx(se_blocks(gain, 10))
+    assert out["standard_errors"]["meta"]["skill"] == pytest.approx(se_blocks(mine["skill"], 10))
+    assert out["standard_errors"]["meta"]["skill"] > 0
+
+
+def test_sharpe_intervals_resample_blocks_of_at_least_twice_the_horizon(trading_problem):
+    from hetstack.stages.report import ReportSettings, score_statistics
+
+    y, ids, close, good, noise = trading_problem
+    for horizon in (5, 20):
+        run = ReportSettings(symbol="SYN", horizon=horizon, cost_bps=0.0, config_digest="", settings={})
+        out = score_statistics(y, ids, ids + 2, {"a": good, "meta": noise}, np.full(3, 1 / 3), ("meta", "a"),
+                               close, 252 * 390, run)
+        assert out["bootstrap"]["block"] == 4  # twice the longest label span: the score intervals
+        assert out["bootstrap"]["sharpe_block"] == 2 * horizon  # the book holds each bet h bars
+
+
+def test_random_effects_pool_matches_a_hand_computed_dersimonian_laird_example():
+    from hetstack.statistics import random_effects_pool
+
+    # y = (0.1, 0.3, 0.5), se = (0.1, 0.1, 0.2): w = (100, 100, 25), sum 225; fixed mean
+    # (10 + 30 + 12.5) / 225 = 0.23333; Q = 100 * 0.13333² + 100 * 0.06667² + 25 * 0.26667² = 4.0;
+    # C = 225 - (100² + 100² + 25²) / 225 = 133.33; tau² = (4 - 2) / 133.33 = 0.015;
+    # w* = 1 / (se² + 0.015) = (40, 40, 18.182), sum 98.182; pooled = (4 + 12 + 9.0909) / 98.182 = 0.25556;
+    # SE = 1 / sqrt(98.182) = 0.10092; I² = (4 - 2) / 4 = 0.5.
+    out = random_effects_pool([0.1, 0.3, 0.5], [0.1, 0.1, 0.2])
+    assert out["q"] == pytest.approx(4.0) and out["tau2"] == pytest.approx(0.015)
+    assert out["estimate"] == pytest.approx(0.25556, abs=1e-5) and out["se"] == pytest.approx(0.10092, abs=1e-5)
+    assert out["i2"] == pytest.approx(0.5) and out["k"] == 3
+    # runs that agree within their errors: no between-run variance, the fixed-effect answer
+    agree = random_effects_pool([0.2, 0.21, 0.19], [0.05, 0.05, 0.05])
+    assert agree["tau2"] == 0.0 and agree["estimate"] == pytest.approx(0.2)
+    assert agree["se"] == pytest.approx(0.05 / math.sqrt(3))
+    assert random_effects_pool([0.3], [0.1])["estimate"] == 0.3
+    with pytest.raises(DataError, match="SE > 0"):
+        random_effects_pool([0.1, 0.2], [0.1, 0.0])

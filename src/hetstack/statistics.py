@@ -92,6 +92,29 @@ def sharpe_gap_interval(pnl_a, pnl_b, block: int, periods_per_year: float, reps:
     return _percentile_intervals(draws, confidence)[0]
 
 
+def random_effects_pool(estimates, standard_errors) -> dict:
+    """DerSimonian-Laird random-effects pooling of k estimates with their standard errors (one a run):
+    fixed-effect weights w = 1/se², Cochran's Q = sum w (y - y_w)², between-run variance
+    tau² = max(0, (Q - (k - 1)) / (sum w - sum w² / sum w)), then weights 1/(se² + tau²).
+    Returns the pooled estimate, its SE, tau², Q, I² (the share of spread beyond sampling error) and k."""
+    y = np.asarray(estimates, dtype=np.float64)
+    se = np.asarray(standard_errors, dtype=np.float64)
+    if y.ndim != 1 or se.shape != y.shape or y.size == 0:
+        raise DataError("statistics: estimates", f"shapes {y.shape} and {se.shape}", "pass one estimate and SE a run")
+    if not (np.isfinite(y).all() and np.isfinite(se).all() and (se > 0).all()):
+        raise DataError("statistics: standard_errors", "every estimate must be finite and every SE > 0",
+                        "drop runs without an SE (a gain that is zero by construction)")
+    w = 1.0 / se**2
+    fixed = float((w * y).sum() / w.sum())
+    q = float((w * (y - fixed) ** 2).sum())
+    k = y.size
+    tau2 = max(0.0, (q - (k - 1)) / float(w.sum() - (w**2).sum() / w.sum())) if k > 1 else 0.0
+    w_star = 1.0 / (se**2 + tau2)
+    return {"estimate": float((w_star * y).sum() / w_star.sum()), "se": float(1.0 / math.sqrt(w_star.sum())),
+            "tau2": tau2, "q": q, "i2": max(0.0, (q - (k - 1)) / q) if q > 0 else 0.0, "k": int(k),
+            "method": "DerSimonian-Laird random effects"}
+
+
 def probabilistic_sharpe(sharpe: float, n: int, skewness: float, kurtosis: float, benchmark: float = 0.0) -> float:
     """PSR: P(true Sharpe > benchmark) for a per-period Sharpe estimated on n observations with the
     given skewness and (non-excess) kurtosis (Bailey & López de Prado 2012, eq. 9)."""
@@ -119,12 +142,15 @@ def deflated_sharpe(sharpe: float, n: int, skewness: float, kurtosis: float, tri
     trials = np.asarray(trial_sharpes, dtype=np.float64)
     variance = float(trials.var(ddof=1)) if trials.size > 1 else 0.0
     benchmark = expected_max_sharpe(int(trials.size), variance)
+    # per bar, as the Sharpe ratios they are compared with (the report's Sharpe ratios are annualized)
     return {"dsr": probabilistic_sharpe(sharpe, n, skewness, kurtosis, benchmark),
-            "expected_max_sharpe": benchmark, "n_trials": int(trials.size), "trial_sharpe_variance": variance}
+            "expected_max_sharpe_per_bar": benchmark, "n_trials": int(trials.size),
+            "trial_sharpe_variance_per_bar": variance}
 
 
 def sharpe_statistics(pnl: dict[str, np.ndarray], periods_per_year: float) -> dict:
-    """Per model: per-period and annualized Sharpe, moments, PSR(0) and DSR over all the models given."""
+    """Per model: per-period and annualized Sharpe, moments, PSR(0) and DSR over all the models given.
+    Kurtosis is raw (3 for normal returns), as the PSR formula of Bailey & López de Prado takes it."""
     names = list(pnl)
     matrix = _check_matrix(np.column_stack([pnl[m] for m in names]), "statistics: pnl", min_rows=3)
     per_period = sharpe_ratios(matrix)

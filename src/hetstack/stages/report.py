@@ -125,7 +125,7 @@ def build_report(meta_requested: str, meta_dir: str, base_tests: dict[str, str],
         **({} if not run.bet_sizing else {"bet_sizing": bet_sizing_summary(
             {b: X_test[:, 3 * i:3 * i + 3] for i, b in enumerate(base_names)} | {meta_requested: out.probabilities},
             (meta_requested, best_base), test_ids, close, meta_trading["bars_per_year"],
-            statistics["bootstrap"]["block"], run)}),
+            statistics["bootstrap"]["sharpe_block"], run)}),
         "trading_caveats": trading_caveats(meta_trading, statistics, meta_requested, source, run, len(test_ids)),
         "statistics": {k: v for k, v in statistics.items() if k not in ("intervals", "gain_intervals")},
         # oos.scheme walkforward only, so that a single-split report keeps its bytes
@@ -211,7 +211,7 @@ def trading_caveats(trading: dict, statistics: dict, meta: str, source: dict, ru
     low, high = statistics["intervals"][meta]["sharpe_ratio"]
     level = statistics["bootstrap"]["confidence"]
     caveats.append(f"Sharpe {trading['sharpe_ratio']:.2f} a year, {level:.0%} interval [{low:.2f}, {high:.2f}] "
-                   f"(block bootstrap of {statistics['bootstrap']['block']}-bar blocks)")
+                   f"(block bootstrap of {statistics['bootstrap']['sharpe_block']}-bar blocks)")
     caveats.append(f"about {n_test // max(run.horizon, 1)} independent bets: {n_test} test rows whose "
                    f"{run.horizon}-bar labels overlap")
     caveats.append(f"costs: {run.cost_bps:g} bp per unit of turnover (turnover {trading['turnover']:.0f}); "
@@ -305,7 +305,7 @@ def score_statistics(y: np.ndarray, test_ids: np.ndarray, t1: np.ndarray, probab
     """Block-bootstrap intervals of every model's test scores and Sharpe, the meta-learner's paired gains,
     PSR/DSR of each Sharpe and PBO over all the models. `probabilities`: the bases, this meta-learner
     and the run's other trials; `best`: (this meta, the best base by OOF log loss)."""
-    from hetstack.evaluation import per_sample_scores, staggered_book
+    from hetstack.evaluation import per_sample_scores, se_blocks, staggered_book
     from hetstack.stages.meta import block_rows
     from hetstack.statistics import cscv_pbo, mean_intervals, sharpe_intervals, sharpe_statistics
 
@@ -323,11 +323,17 @@ def score_statistics(y: np.ndarray, test_ids: np.ndarray, t1: np.ndarray, probab
                                 block, reps, confidence, seed))
     intervals = {m: {k: next(drawn) for k in keys} for m in scored}
     gain_intervals = {"improvement_over_best_base": next(drawn), "log_loss_improvement_over_best_base": next(drawn)}
+    # batch-means SEs over the same blocks: what a study pools across runs (hetstack.statistics.random_effects_pool)
+    standard_errors = {m: {k: se_blocks(terms[m][k], block) for k in keys} for m in scored}
+    standard_errors["gains"] = {"improvement_over_best_base": se_blocks(gains[0], block),
+                                "log_loss_improvement_over_best_base": se_blocks(gains[1], block)}
 
     positions = {m: np.asarray(CLASSES, dtype=np.float64)[p.argmax(axis=1)] for m, p in probabilities.items()}
     pnl = {m: staggered_book(positions[m], test_ids, close, run.horizon, run.cost_bps).pnl for m in names}
-    for m, interval in zip(scored, sharpe_intervals(np.column_stack([pnl[m] for m in scored]), block, bars_per_year,
-                                                   reps, confidence, seed)):
+    # the book holds each position for h bars: P&L bars correlate over at least that span
+    sharpe_block = max(block, 2 * int(run.horizon))
+    for m, interval in zip(scored, sharpe_intervals(np.column_stack([pnl[m] for m in scored]), sharpe_block,
+                                                   bars_per_year, reps, confidence, seed)):
         intervals[m]["sharpe_ratio"] = interval
     # A model trading exactly as an earlier one (auto choosing a base) is the same trial, counted once.
     first_with = {}
@@ -337,9 +343,10 @@ def score_statistics(y: np.ndarray, test_ids: np.ndarray, t1: np.ndarray, probab
     sharpe.update({m: {**sharpe[same_as[m]], "same_trades_as": same_as[m]} for m in names if same_as[m] != m})
     pbo = (cscv_pbo(np.column_stack([pnl[m] for m in trials]), int(cfg["pbo_blocks"]), names=trials)
            if len(trials) > 1 else None)
-    return {"intervals": intervals, "gain_intervals": gain_intervals, "sharpe": sharpe, "pbo": pbo,
+    return {"intervals": intervals, "gain_intervals": gain_intervals, "standard_errors": standard_errors,
+            "sharpe": sharpe, "pbo": pbo,
             "bootstrap": {"method": "circular block bootstrap (arch), percentile intervals", "block": block,
-                          "reps": reps, "confidence": confidence, "seed": seed},
+                          "sharpe_block": sharpe_block, "reps": reps, "confidence": confidence, "seed": seed},
             "trials": trials, "readings": _readings(sharpe, pbo, meta_name)}
 
 
