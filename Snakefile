@@ -38,6 +38,7 @@ include: "rules/walkforward.smk"
 include: "rules/report.smk"
 include: "rules/predict.smk"
 include: "rules/plots.smk"
+include: "rules/study.smk"
 
 
 report: "report/workflow.rst"

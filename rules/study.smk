@@ -1,0 +1,19 @@
+# One answer across the runs the config defines: every report of every symbol x horizon, pooled
+# (random effects). A target of its own: `snakemake --cores all study`.
+rule study:
+    input:
+        reports=expand(
+            run_file("{meta}_report.json"),
+            symbol=SYMBOLS,
+            horizon=HORIZONS,
+            meta=METAS,
+        ),
+    output:
+        study=STUDY,
+    log:
+        "logs/study.log",
+    localrule: True
+    conda:
+        "../envs/hetstack.yaml"
+    script:
+        "../workflow_scripts/study.py"

@@ -1,0 +1,86 @@
+"""Stage function of rules/study.smk: one answer across the runs a config defines (symbols x horizons).
+
+Reads only the runs' reports. Per model, its test skill in each run with the run's block SE and the
+random-effects pool across runs; per meta-learner, its paired gain over the run's best base (chosen by
+OOF log loss, no test row) pooled the same way, with its wins and losses beyond 2 SE, and what `auto`
+chose in each run.
+"""
+
+from __future__ import annotations
+
+import logging
+
+import numpy as np
+
+from hetstack.io import read_json, write_json
+
+log = logging.getLogger("hetstack")
+
+GAIN_KEYS = {"log_loss": "log_loss_improvement_over_best_base", "accuracy": "improvement_over_best_base"}
+
+
+def pool_runs(values: dict[str, float], ses: dict[str, float]) -> dict:
+    """values and SEs per run -> the random-effects pool, and the runs beyond 2 SE either way. A gain
+    that is zero by construction (SE 0: the meta-learner passing the best base through) enters with
+    the smallest SE of the other runs, as certain as the most certain run rather than infinitely."""
+    from hetstack.statistics import random_effects_pool
+
+    runs = list(values)
+    positive = [ses[r] for r in runs if ses[r] > 0]
+    if not positive:
+        return {"estimate": float(np.mean([values[r] for r in runs])), "se": 0.0, "k": len(runs),
+                "note": "every run's value is exact (SE 0): nothing to pool", "wins": [], "losses": []}
+    floor = min(positive)
+    se = [ses[r] if ses[r] > 0 else floor for r in runs]
+    pooled = random_effects_pool([values[r] for r in runs], se)
+    pooled["wins"] = [r for r, s in zip(runs, se) if values[r] > 2 * s]
+    pooled["losses"] = [r for r, s in zip(runs, se) if values[r] < -2 * s]
+    pooled["z"] = pooled["estimate"] / pooled["se"]
+    return pooled
+
+
+def build_study(report_paths: list[str], out_path: str) -> dict:
+    """results/study.json from every report of every run (each run's meta-learners)."""
+    runs: dict[str, dict] = {}
+    for path in report_paths:
+        report = read_json(path)
+        name = f"{report['symbol']}_h{report['horizon']}"
+        run = runs.setdefault(name, {"symbol": report["symbol"], "horizon": report["horizon"], "skill": {},
+                                     "gain": {}, "auto_choice": None})
+        errors = (report.get("statistics") or {}).get("standard_errors")
+        if errors is None:
+            raise ValueError(f"{path}: no standard errors in this report; rebuild it with this hetstack")
+        meta = report["meta_learner"]
+        run["best_base"] = report["performance"]["best_base"]
+        for base, perf in report["base_model_performance"].items():
+            run["skill"][base] = {"value": perf["test_skill"], "se": errors[base]["skill"]}
+        run["skill"][meta] = {"value": report["performance"]["test_skill"], "se": errors[meta]["skill"]}
+        run["gain"][meta] = {kind: {"value": report["performance"][key], "se": errors["gains"][key]}
+                             for kind, key in GAIN_KEYS.items()}
+        if report.get("meta_auto_choice"):
+            run["auto_choice"] = report["meta_auto_choice"]["chosen"]
+    models = sorted({m for r in runs.values() for m in r["skill"]})
+    metas = sorted({m for r in runs.values() for m in r["gain"]})
+
+    def pooled(getter, names) -> dict:
+        out = {}
+        for name in names:
+            have = {r: getter(run, name) for r, run in runs.items() if getter(run, name) is not None}
+            out[name] = pool_runs({r: v["value"] for r, v in have.items()}, {r: v["se"] for r, v in have.items()})
+        return out
+
+    study = {
+        "runs": runs,
+        "n_runs": len(runs),
+        "pooled_skill": pooled(lambda run, m: run["skill"].get(m), models),
+        "pooled_gain_log_loss": pooled(lambda run, m: (run["gain"].get(m) or {}).get("log_loss"), metas),
+        "pooled_gain_accuracy": pooled(lambda run, m: (run["gain"].get(m) or {}).get("accuracy"), metas),
+        "auto_choices": {r: run["auto_choice"] for r, run in runs.items() if run["auto_choice"]},
+        "method": "per run: test skill and the paired gain over the run's best base (lowest OOF log loss), "
+                  "with block SEs (batch means over blocks of twice the longest label span); across runs: "
+                  "DerSimonian-Laird random effects (tau2: the between-run variance); wins and losses: runs "
+                  "beyond 2 SE",
+    }
+    write_json(out_path, study)
+    log.info("study: %d runs, %d models", len(runs), len(models))
+    return study

@@ -1,0 +1,54 @@
+"""The study: every run's reports pooled across symbols and horizons (rule study)."""
+
+import json
+
+import pytest
+
+from hetstack.stages.study import build_study, pool_runs
+from hetstack.statistics import random_effects_pool
+from snakemake_cmd import tiny_config, write_config
+
+
+def report(tmp_path, symbol, meta, skills, gain, gain_se, chosen=None):
+    """A report with what the study reads: skills and their SEs, the meta's gains and their SEs."""
+    bases = {b: {"test_skill": v} for b, v in skills.items() if b != meta}
+    body = {"symbol": symbol, "horizon": 20, "meta_learner": meta, "base_model_performance": bases,
+            "performance": {"best_base": "a", "test_skill": skills[meta], "log_loss_improvement_over_best_base": gain,
+                            "improvement_over_best_base": gain / 2},
+            "statistics": {"standard_errors": {**{m: {"skill": 0.01} for m in skills},
+                                               "gains": {"log_loss_improvement_over_best_base": gain_se,
+                                                         "improvement_over_best_base": gain_se / 2}}},
+            "meta_auto_choice": {"chosen": chosen} if chosen else None}
+    path = tmp_path / f"{symbol}_{meta}.json"
+    path.write_text(json.dumps(body))
+    return str(path)
+
+
+def test_the_study_pools_each_models_skill_and_each_metas_gain_across_runs(tmp_path):
+    gains = {"X": (0.03, 0.01), "Y": (-0.025, 0.01), "Z": (0.0, 0.0)}  # Z: auto passed the best base through
+    paths = [report(tmp_path, s, "auto", {"a": 0.05 + k / 100, "b": 0.02, "auto": 0.06}, g, se,
+                    chosen="meta_best_base" if s == "Z" else "meta_ridge")
+             for k, (s, (g, se)) in enumerate(gains.items())]
+    study = build_study(paths, str(tmp_path / "study.json"))
+    assert study == json.loads((tmp_path / "study.json").read_text())
+    assert study["n_runs"] == 3 and study["auto_choices"]["Z_h20"] == "meta_best_base"
+    skill = study["pooled_skill"]["a"]
+    assert skill["estimate"] == pytest.approx(random_effects_pool([0.05, 0.06, 0.07], [0.01] * 3)["estimate"])
+    gain = study["pooled_gain_log_loss"]["auto"]
+    # the exact zero enters with the smallest SE of the others
+    expected = random_effects_pool([0.03, -0.025, 0.0], [0.01, 0.01, 0.01])
+    assert gain["estimate"] == pytest.approx(expected["estimate"]) and gain["se"] == pytest.approx(expected["se"])
+    assert gain["wins"] == ["X_h20"] and gain["losses"] == ["Y_h20"] and gain["tau2"] > 0
+
+
+def test_pooling_runs_that_are_all_exact_says_so():
+    out = pool_runs({"a": 0.0, "b": 0.0}, {"a": 0.0, "b": 0.0})
+    assert out["se"] == 0.0 and "nothing to pool" in out["note"]
+
+
+@pytest.mark.integration
+def test_the_study_target_plans_every_runs_reports(tmp_path, snakemake_run):
+    write_config(tmp_path, tiny_config(symbols=["SYN", "ALT"], horizons=[5, 10]))
+    plan = snakemake_run(tmp_path, "--dry-run", "study").stdout
+    counts = dict(line.split()[:2] for line in plan.splitlines() if line.split()[:1] in (["report"], ["study"]))
+    assert counts == {"report": str(2 * 2 * 2), "study": "1"}  # symbols x horizons x meta-learners
