@@ -64,7 +64,8 @@ def build_report(meta_requested: str, meta_dir: str, base_tests: dict[str, str],
     y_test = samples.column("label", test_ids)
     X_test = np.hstack([frames[b][PROB_COLUMNS].to_numpy(np.float64) for b in base_names])
     bars = read_parquet(bars_path, columns=["timestamp", "close"])
-    windows = None if walkforward is None else read_json(walkforward.summary)["windows"]
+    summary = None if walkforward is None else read_json(walkforward.summary)
+    windows = None if summary is None else summary["windows"]
 
     def predict(name: str, model_dir: str):
         if walkforward is None:
@@ -131,7 +132,7 @@ def build_report(meta_requested: str, meta_dir: str, base_tests: dict[str, str],
         # oos.scheme walkforward only, so that a single-split report keeps its bytes
         **({} if walkforward is None else {"walkforward": window_table(
             windows, walkforward.meta_dirs[meta_requested], test_ids, samples.column("t1", test_ids), y_test,
-            trials, prior, best_base, meta_requested, out.window_weights, read_json(walkforward.summary),
+            trials, prior, best_base, meta_requested, out.window_weights, summary,
             close, meta_trading["bars_per_year"], run)}),
         "cpcv": None if cpcv is None else cpcv_report(cpcv.summary, cpcv.base_shards, cpcv.meta_predictions,
                                                       labels_path, bars_path, run.horizon, run.cost_bps, prior),
@@ -234,11 +235,11 @@ def _predict_windows(meta_dirs: list[str], windows: list[dict], frames: dict[str
     from hetstack.catalogue import load_model
     from hetstack.meta.base import MetaLearnerOutput
 
-    if [w["test"][0] for w in windows][0] != test_ids[0] or windows[-1]["test"][1] != test_ids[-1]:
+    if windows[0]["test"][0] != test_ids[0] or windows[-1]["test"][1] != test_ids[-1]:
         raise ValueError("the walk-forward windows do not cover the bases' record")
     parts = []
     for window, path in zip(windows, meta_dirs):
-        rows = (test_ids >= window["test"][0]) & (test_ids <= window["test"][1])
+        rows = _in_window(test_ids, window)
         parts.append(_predict_meta(load_model(path), {b: f[rows] for b, f in frames.items()}, bars, test_ids[rows],
                                    regime_window))
     out = MetaLearnerOutput(np.concatenate([p.predictions for p in parts]),
@@ -246,6 +247,11 @@ def _predict_windows(meta_dirs: list[str], windows: list[dict], frames: dict[str
                             np.concatenate([p.confidence for p in parts]), base_weights=parts[-1].base_weights)
     out.window_weights = [p.base_weights for p in parts]
     return out
+
+
+def _in_window(test_ids: np.ndarray, window: dict) -> np.ndarray:
+    first, last = window["test"]
+    return (test_ids >= first) & (test_ids <= last)
 
 
 def window_table(windows: list[dict], meta_dirs: list[str], test_ids: np.ndarray, t1: np.ndarray, y: np.ndarray,
@@ -263,7 +269,7 @@ def window_table(windows: list[dict], meta_dirs: list[str], test_ids: np.ndarray
     probabilities = {m: trials[m] for m in scored}
     rows_out = []
     for window, path, weights in zip(windows, meta_dirs, window_weights):
-        rows = (test_ids >= window["test"][0]) & (test_ids <= window["test"][1])
+        rows = _in_window(test_ids, window)
         validation = read_json(Path(path) / "validation.json")
         scores = {m: {k: classification_metrics(y[rows], p[rows], prior=prior)[k]
                       for k in ("log_loss", "accuracy", "skill")} for m, p in probabilities.items()}

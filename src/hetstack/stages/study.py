@@ -16,6 +16,7 @@ from hetstack.io import read_json, write_json
 
 log = logging.getLogger("hetstack")
 
+EXACT = 1e-12  # an SE below this is a gain that is zero by construction, up to rounding
 GAIN_KEYS = {"log_loss": "log_loss_improvement_over_best_base", "accuracy": "improvement_over_best_base"}
 
 
@@ -26,6 +27,7 @@ def pool_runs(values: dict[str, float], ses: dict[str, float]) -> dict:
     from hetstack.statistics import random_effects_pool
 
     runs = list(values)
+    ses = {r: se if se > EXACT else 0.0 for r, se in ses.items()}  # rounding noise of an exact zero
     positive = [ses[r] for r in runs if ses[r] > 0]
     if not positive:
         return {"estimate": float(np.mean([values[r] for r in runs])), "se": 0.0, "k": len(runs),

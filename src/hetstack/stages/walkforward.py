@@ -73,14 +73,19 @@ def write_windows(labels_path: str, out_table: str, out_summary: str, settings: 
 def window_samples(samples: SampleTable, train_ids: np.ndarray) -> SampleTable:
     """The sample table with uniqueness weights of `train_ids` among themselves (mean 1), NaN elsewhere:
     the labels' weights cover the initial span only, and a window trains on more."""
-    from hetstack.labels import average_uniqueness
-
     frame = samples.frame.copy()
     weight = np.full(len(frame), np.nan)
-    t1 = samples.column("t1", train_ids)
-    weight[samples.positions(train_ids)] = average_uniqueness(train_ids, t1, int(frame["t1"].max()) + 1)
+    weight[samples.positions(train_ids)] = uniqueness_among(train_ids, samples.column("t1", train_ids))
     frame["weight"] = weight
     return SampleTable(frame)
+
+
+def uniqueness_among(ids: np.ndarray, t1: np.ndarray) -> np.ndarray:
+    """AFML 4.4 average uniqueness of these labels among themselves alone (mean 1)."""
+    from hetstack.labels import average_uniqueness
+
+    t1 = np.asarray(t1, dtype=np.int64)
+    return average_uniqueness(np.asarray(ids, dtype=np.int64), t1, int(t1.max()) + 1)
 
 
 def run_window(base: str, window: int, arrays: dict[str, str], labels_path: str, windows_path: str,
@@ -126,15 +131,13 @@ def window_meta_rows(matrix: pd.DataFrame, samples: SampleTable, shards: dict[st
     predictions, kept where known before the window (cv.known_before), with uniqueness weights among
     themselves. `shards`: per base, the prediction files of windows 0 .. `window` - 1 in order."""
     from hetstack.cv import known_before
-    from hetstack.labels import average_uniqueness
 
     oof = matrix.assign(window=np.int16(OOF_ROWS))
     earlier = [_window_rows(samples, shards, list(range(window)))] if window else []
     rows = pd.concat([oof, *earlier], ignore_index=True)
     start = int(windows[window].test_ids[0])
     fit = rows[known_before(rows["sample_id"], rows["t1"], start, purge_bars, embargo_bars)].reset_index(drop=True)
-    t1 = fit["t1"].to_numpy(np.int64)
-    fit["weight"] = average_uniqueness(fit["sample_id"].to_numpy(np.int64), t1, int(t1.max()) + 1)
+    fit["weight"] = uniqueness_among(fit["sample_id"], fit["t1"])
     return fit
 
 
