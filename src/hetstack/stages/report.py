@@ -68,12 +68,13 @@ def build_report(meta_requested: str, meta_dir: str, base_tests: dict[str, str],
     windows = None if summary is None else summary["windows"]
 
     def predict(name: str, model_dir: str):
+        """(the meta-learner's output on the hold-out rows, each walk-forward window's base weights or None)"""
         if walkforward is None:
             model = meta if name == meta_requested else load_model(model_dir)
-            return _predict_meta(model, frames, bars, test_ids, run.regime_window)
+            return _predict_meta(model, frames, bars, test_ids, run.regime_window), None
         return _predict_windows(walkforward.meta_dirs[name], windows, frames, bars, test_ids, run.regime_window)
 
-    out = predict(meta_requested, meta_dir)
+    out, window_weights = predict(meta_requested, meta_dir)
     matrix = read_parquet(matrix_path)
     prior = class_prior(matrix["label"].to_numpy())  # train labels' shares: no test label in the reference
     validation = read_json(Path(meta_dir) / "validation.json")
@@ -93,7 +94,7 @@ def build_report(meta_requested: str, meta_dir: str, base_tests: dict[str, str],
     best_base = min(base_names, key=lambda b: base_perf[b]["oof_log_loss"])  # chosen without a test row
     passes = passes_through(out.probabilities, {b: X_test[:, 3 * i:3 * i + 3] for i, b in enumerate(base_names)})
     trials = {**{b: X_test[:, 3 * i:3 * i + 3] for i, b in enumerate(base_names)}, meta_requested: out.probabilities,
-              **{name: predict(name, path).probabilities for name, path in (trial_meta_dirs or {}).items()}}
+              **{name: predict(name, path)[0].probabilities for name, path in (trial_meta_dirs or {}).items()}}
     statistics = score_statistics(y_test, test_ids, samples.column("t1", test_ids), trials, prior,
                                   (meta_requested, best_base), close, meta_trading["bars_per_year"], run)
     if passes == best_base:  # the gain is zero by construction: no interval to print
@@ -132,7 +133,7 @@ def build_report(meta_requested: str, meta_dir: str, base_tests: dict[str, str],
         # oos.scheme walkforward only, so that a single-split report keeps its bytes
         **({} if walkforward is None else {"walkforward": window_table(
             windows, walkforward.meta_dirs[meta_requested], test_ids, samples.column("t1", test_ids), y_test,
-            trials, prior, best_base, meta_requested, out.window_weights, summary,
+            trials, prior, best_base, meta_requested, window_weights, summary,
             close, meta_trading["bars_per_year"], run)}),
         "cpcv": None if cpcv is None else cpcv_report(cpcv.summary, cpcv.base_shards, cpcv.meta_predictions,
                                                       labels_path, bars_path, run.horizon, run.cost_bps, prior),
@@ -230,8 +231,8 @@ def _bases_without_skill(meta_requested: str, base_perf: dict, meta_bases) -> li
 
 def _predict_windows(meta_dirs: list[str], windows: list[dict], frames: dict[str, pd.DataFrame], bars: pd.DataFrame,
                      test_ids: np.ndarray, regime_window: int):
-    """The record predicted window by window, each by its own meta-learner; base weights are the last
-    window's (the deployed model's), every window's in `window_weights`."""
+    """The record predicted window by window, each by its own meta-learner, and every window's base weights;
+    the output's own base weights are the last window's (the deployed model's)."""
     from hetstack.catalogue import load_model
     from hetstack.meta.base import MetaLearnerOutput
 
@@ -245,8 +246,7 @@ def _predict_windows(meta_dirs: list[str], windows: list[dict], frames: dict[str
     out = MetaLearnerOutput(np.concatenate([p.predictions for p in parts]),
                             np.vstack([p.probabilities for p in parts]),
                             np.concatenate([p.confidence for p in parts]), base_weights=parts[-1].base_weights)
-    out.window_weights = [p.base_weights for p in parts]
-    return out
+    return out, [p.base_weights for p in parts]
 
 
 def _in_window(test_ids: np.ndarray, window: dict) -> np.ndarray:
