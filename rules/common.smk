@@ -13,7 +13,7 @@ if os.path.isdir(HETSTACK_SRC):
 
 from hetstack import config as hcfg
 from hetstack.catalogue import aliases, available, canonical_name, get_spec
-from hetstack.paths import STUDY, run_file, symbol_file
+from hetstack.paths import STUDY, STUDY_PAGE, run_file, symbol_file
 
 SYMBOLS = hcfg.symbols(config)
 HORIZONS = hcfg.horizons(config)

@@ -10,6 +10,7 @@ rule study:
         ),
     output:
         study=STUDY,
+        page=STUDY_PAGE,
     log:
         "logs/study.log",
     localrule: True

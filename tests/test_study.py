@@ -29,8 +29,11 @@ def test_the_study_pools_each_models_skill_and_each_metas_gain_across_runs(tmp_p
     paths = [report(tmp_path, s, "auto", {"a": 0.05 + k / 100, "b": 0.02, "auto": 0.06}, g, se,
                     chosen="meta_best_base" if s == "Z" else "meta_ridge")
              for k, (s, (g, se)) in enumerate(gains.items())]
-    study = build_study(paths, str(tmp_path / "study.json"))
+    study = build_study(paths, str(tmp_path / "study.json"), str(tmp_path / "study.html"))
     assert study == json.loads((tmp_path / "study.json").read_text())
+    page = (tmp_path / "study.html").read_text()
+    assert "Forest plot" in page and "<svg" in page and "auto  pooled (k=3)" in page
+    assert "X_h20" in page and "Z_h20: meta_best_base" in page
     assert study["n_runs"] == 3 and study["auto_choices"]["Z_h20"] == "meta_best_base"
     skill = study["pooled_skill"]["a"]
     assert skill["estimate"] == pytest.approx(random_effects_pool([0.05, 0.06, 0.07], [0.01] * 3)["estimate"])

@@ -10,6 +10,7 @@ RESULTS = "results"
 SYMBOL_DIR = f"{RESULTS}/{{symbol}}"  # one symbol's bars, feature rows and multi-timeframe bars
 RUN_DIR = f"{RESULTS}/{{symbol}}_h{{horizon}}"  # one symbol x horizon: labels, folds, models, reports
 STUDY = f"{RESULTS}/study.json"  # every run's reports pooled (rule study)
+STUDY_PAGE = f"{RESULTS}/study.html"  # the same with a forest plot
 
 BARS_SOURCE = "bars_source.json"  # in the symbol folder: where its bars came from (rule bars)
 

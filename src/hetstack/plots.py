@@ -726,3 +726,68 @@ def make_plots(report_path: str, predictions_path: str, base_tests: dict[str, st
                  out["weights"], f"{name}: meta-learner weights", report.get("meta_learner_regime_weights"))
     matrix = read_parquet(matrix_path)
     plot_oof_folds(oof_fold_scores(matrix, report["base_models"]), out["oof_folds"], f"{name}: OOF scores per fold")
+
+
+def forest_figure(study: dict, kind: str = "log_loss"):
+    """Forest plot of each meta-learner's gain over its run's best base: every run's point with its
+    ±2 SE bar, and the random-effects pool (diamond) with ±2 pooled SE."""
+    plt = _pyplot()
+    pooled = study[f"pooled_gain_{kind}"]
+    metas = sorted(pooled)
+    runs = sorted(study["runs"])
+    rows = [(m, r) for m in metas for r in runs if m in study["runs"][r]["gain"]]
+    fig, ax = plt.subplots(figsize=(7, 0.28 * (len(rows) + 2 * len(metas)) + 1.2), layout="constrained")
+    y, labels, ticks = 0, [], []
+    for meta in metas:
+        for run in runs:
+            gain = study["runs"][run]["gain"].get(meta)
+            if gain is None:
+                continue
+            value, se = gain[kind]["value"], gain[kind]["se"]
+            ax.errorbar(value, y, xerr=2 * se, fmt="o", ms=4, color="0.35", capsize=2, lw=1)
+            ticks.append(y)
+            labels.append(f"{meta}  {run}")
+            y -= 1
+        p = pooled[meta]
+        ax.errorbar(p["estimate"], y, xerr=2 * p["se"], fmt="D", ms=7, color=META_COLOR, capsize=3, lw=1.5)
+        ticks.append(y)
+        labels.append(f"{meta}  pooled (k={p['k']})")
+        y -= 1.5
+    ax.axvline(0.0, color="grey", lw=0.8, ls="--")
+    ax.set_yticks(ticks, labels, fontsize=7)
+    unit = "log loss" if kind == "log_loss" else "accuracy"
+    ax.set_xlabel(f"{unit} gain over the run's best base (bars: ±2 SE; diamond: random-effects pool)")
+    ax.grid(axis="x", color="#eee", lw=0.6)
+    return fig
+
+
+def write_study_page(study: dict, path: str | Path) -> None:
+    """study.html: the pooled skill of every model, each meta-learner's pooled gains with their
+    wins and losses, auto's choices, and the forest plot inline."""
+    import io
+
+    def pooled_table(section: str, digits: int = 4) -> pd.DataFrame:
+        return pd.DataFrame([{"model": name, "pooled": f"{p['estimate']:+.{digits}f} ± {p['se']:.{digits}f}",
+                              "z": format_score(p.get("z"), digits=2, signed=True), "runs": p["k"],
+                              "between-run variance τ²": format_score(p.get("tau2"), digits=6),
+                              "wins > 2 SE": ", ".join(p["wins"]) or DASH,
+                              "losses > 2 SE": ", ".join(p["losses"]) or DASH}
+                             for name, p in sorted(study[section].items())])
+
+    buffer = io.StringIO()
+    figure = forest_figure(study)
+    figure.savefig(buffer, format="svg", bbox_inches="tight", metadata={"Date": None})
+    _pyplot().close(figure)
+    svg = buffer.getvalue()
+    svg = svg[svg.index("<svg"):]
+    choices = [f"{run}: {chosen}" for run, chosen in sorted(study["auto_choices"].items())]
+    title = f"Study of {study['n_runs']} runs"
+    text = (f"<!DOCTYPE html><html><head><meta charset='utf-8'><title>{html.escape(title)}</title>"
+            f"<style>{_STYLE}</style></head><body><h3>{html.escape(title)}</h3>"
+            f"<p class='note'>{html.escape(study['method'])}</p>"
+            f"<h4>Test skill, pooled across runs</h4>{_html_table(pooled_table('pooled_skill'))}"
+            f"<h4>Log-loss gain over each run's best base</h4>{_html_table(pooled_table('pooled_gain_log_loss'))}"
+            f"<h4>Accuracy gain over each run's best base</h4>{_html_table(pooled_table('pooled_gain_accuracy'))}"
+            f"{_html_list('What auto chose', choices)}<h4>Forest plot (log loss)</h4>{svg}</body></html>")
+    with atomic_path(path) as tmp:
+        Path(tmp).write_text(text)

@@ -41,8 +41,9 @@ def pool_runs(values: dict[str, float], ses: dict[str, float]) -> dict:
     return pooled
 
 
-def build_study(report_paths: list[str], out_path: str) -> dict:
-    """results/study.json from every report of every run (each run's meta-learners)."""
+def build_study(report_paths: list[str], out_path: str, out_page: str | None = None) -> dict:
+    """results/study.json from every report of every run (each run's meta-learners), and its HTML page
+    with the forest plot (`out_page`)."""
     runs: dict[str, dict] = {}
     for path in report_paths:
         report = read_json(path)
@@ -84,5 +85,9 @@ def build_study(report_paths: list[str], out_path: str) -> dict:
                   "beyond 2 SE",
     }
     write_json(out_path, study)
+    if out_page is not None:
+        from hetstack.plots import write_study_page
+
+        write_study_page(study, out_page)
     log.info("study: %d runs, %d models", len(runs), len(models))
     return study
