@@ -212,6 +212,12 @@ def bet_sizes(probabilities, eps: float = 1e-9) -> np.ndarray:
     return side * (2.0 * norm.cdf(z) - 1.0)
 
 
+def book_positions(probabilities, sized: bool = False) -> np.ndarray:
+    """Each sample's bet: the predicted class at unit size, or sized by its probability (bet_sizes)."""
+    probabilities = np.asarray(probabilities, dtype=np.float64)
+    return bet_sizes(probabilities) if sized else np.asarray(CLASSES, dtype=np.float64)[probabilities.argmax(axis=1)]
+
+
 def passes_through(meta_probabilities: np.ndarray, bases: dict[str, np.ndarray]) -> str | None:
     """The base whose probabilities a meta-learner returns unchanged (auto keeping one base), else None.
     Unchanged up to the rounding of the meta-learner's renormalization."""

@@ -42,7 +42,6 @@ def _save(fig, path: str | Path) -> None:
 
 
 CHANCE = 1 / len(CLASSES)  # accuracy of guessing a class at random
-CLASSES_ARRAY = np.asarray(CLASSES, dtype=np.float64)
 DASH = "\u2014"  # a cell where the value does not apply
 META_COLOR = "tab:orange"
 _BASE_COLORS = ("tab:blue", "tab:green", "tab:purple", "tab:brown", "tab:pink", "tab:olive", "tab:cyan", "tab:red",
@@ -706,13 +705,13 @@ def make_plots(report_path: str, predictions_path: str, base_tests: dict[str, st
     plot_equity(bars["timestamp"].to_numpy()[bar_ids], equity, drawdown, out["equity"],
                 f"{name}: test equity (staggered book, {cost_bps:g} bp cost)")
     if report.get("walkforward"):
-        from hetstack.evaluation import bet_sizes, class_prior
+        from hetstack.evaluation import book_positions, class_prior
 
         close, times = bars["close"].to_numpy(np.float64), bars["timestamp"].to_numpy()
         best = report["walkforward"]["best_base"]
-        books = {meta: positions, best: CLASSES_ARRAY[probabilities[best].argmax(axis=1)]}
+        books = {meta: positions, best: book_positions(probabilities[best])}
         if report.get("bet_sizing"):
-            books[f"{meta} sized"] = bet_sizes(probabilities[meta])
+            books[f"{meta} sized"] = book_positions(probabilities[meta], sized=True)
         curves = {}
         for label, book in books.items():
             ids, curve, _ = equity_curve(book, test_ids, close, int(report["horizon"]), cost_bps)

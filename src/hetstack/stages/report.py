@@ -54,7 +54,8 @@ def build_report(meta_requested: str, meta_dir: str, base_tests: dict[str, str],
     `walkforward`: the windows and their meta-learners (oos.scheme: walkforward): the hold-out rows are
     the record, each window's predicted by that window's meta-learner, and the report adds a table per window;
     `source_path`: the bars' source record (rule bars), stated at the top of the report."""
-    from hetstack.evaluation import class_prior, classification_metrics, passes_through, trading_metrics
+    from hetstack.evaluation import (book_positions, class_prior, classification_metrics, passes_through,
+                                     trading_metrics)
     from hetstack.catalogue import get_spec, load_model
 
     meta = load_model(meta_dir)
@@ -154,18 +155,11 @@ def build_report(meta_requested: str, meta_dir: str, base_tests: dict[str, str],
     return report
 
 
-def book_positions(probabilities: np.ndarray, sized: bool = False) -> np.ndarray:
-    """Each sample's bet: the predicted class at unit size, or sized by its probability (AFML 10.1)."""
-    from hetstack.evaluation import bet_sizes
-
-    return bet_sizes(probabilities) if sized else np.asarray(CLASSES)[probabilities.argmax(axis=1)]
-
-
 def bet_sizing_summary(probabilities: dict[str, np.ndarray], pair: tuple[str, str], test_ids: np.ndarray,
                        close: np.ndarray, bars_per_year: float, block: int, run: ReportSettings) -> dict:
     """Unit and sized books of the meta-learner and the best base side by side: Sharpe and turnover of
     each, and the meta's Sharpe gain over the base in each book with a paired block-bootstrap interval."""
-    from hetstack.evaluation import staggered_book
+    from hetstack.evaluation import book_positions, staggered_book
     from hetstack.statistics import sharpe_gap_interval, sharpe_ratios
 
     cfg = run.statistics

@@ -68,7 +68,7 @@ def build_study(report_paths: list[str], out_path: str, out_page: str | None = N
     def pooled(getter, names) -> dict:
         out = {}
         for name in names:
-            have = {r: getter(run, name) for r, run in runs.items() if getter(run, name) is not None}
+            have = {r: v for r, run in runs.items() if (v := getter(run, name)) is not None}
             out[name] = pool_runs({r: v["value"] for r, v in have.items()}, {r: v["se"] for r, v in have.items()})
         return out
 
