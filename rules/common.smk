@@ -13,6 +13,7 @@ if os.path.isdir(HETSTACK_SRC):
 
 from hetstack import config as hcfg
 from hetstack.catalogue import aliases, available, canonical_name, get_spec
+from hetstack.meta.meta_auto import AutoMeta
 from hetstack.paths import STUDY, STUDY_PAGE, run_file, symbol_file
 
 SYMBOLS = hcfg.symbols(config)
@@ -238,8 +239,8 @@ def model_params(wildcards):
 
 
 def candidate_params(wildcards):
-    """meta_auto fits its candidates: their model_params (empty for any other meta)."""
-    if canonical_name(wildcards.meta) != "meta_auto":
+    """meta_auto and meta_shrink fit their candidates: their model_params (empty for any other meta)."""
+    if not AutoMeta.is_auto(canonical_name(wildcards.meta)):
         return {}
     return {m: hcfg.model_params(config, m) for m in available("meta")}
 

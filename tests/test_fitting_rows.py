@@ -22,7 +22,7 @@ BASES = ["good", "noise"]
 ADAPTERS = {"sequence": {"seq_len": 4}, "multires": {"timeframes": [1, 2], "seq_len": 3}}
 SETTINGS = dict(val_split=0.2, n_folds=3, purge_bars=5, embargo_bars=10, use_sample_weights=True, regime_window=50)
 FAST = {"meta_mlp": {"epochs": 5, "patience": 2}, "meta_xgboost": {"num_boost_round": 20},
-        "meta_auto": {"n_folds": 3}}
+        "meta_auto": {"n_folds": 3}, "meta_shrink": {"n_folds": 3}}
 
 
 def oof_matrix(path, n=1500, seed=0):
@@ -77,18 +77,20 @@ def test_no_meta_fit_touches_its_validation_rows(tmp_path, recorded_fits, meta, 
     else:
         low, high = validation["val_sample_range"]
         scored = [set(range(low, high + 1))]
-    # meta_auto: per fit, every candidate on each of its purged folds, then the chosen one on all its rows
+    # meta_auto: per fit, every candidate on each of its purged folds, then the chosen one on all its rows;
+    # meta_shrink: then the two parts of its blend
+    choosing = meta in ("meta_auto", "meta_shrink")
     candidates = get_spec(meta).cls.default_params.get("candidates", [])
-    per_fit = len(candidates) * FAST["meta_auto"]["n_folds"] + 1 if meta == "meta_auto" else 1
+    per_fit = len(candidates) * FAST[meta]["n_folds"] + 1 + (meta == "meta_shrink") if choosing else 1
     assert len(calls) == len(scored) * per_fit
     for i, (fitted, held_out, weights) in enumerate(calls):
         rows = scored[i // per_fit]
         assert fitted and not fitted & rows and not held_out & rows
         assert not fitted & held_out
         np.testing.assert_allclose(weights.mean(), 1.0)  # rescaled over the rows fitted
-        if meta != "meta_auto":
+        if not choosing:
             assert get_spec(meta).cls.fits_on_holdout == bool(held_out)
-    if meta == "meta_auto":
+    if choosing:
         assert validation["auto_choice"]["chosen"] in candidates
 
 

@@ -9,6 +9,7 @@ from scipy import stats
 from hetstack.errors import ConfigError, DataError
 from hetstack.statistics import (
     cscv_pbo,
+    pbo_across_runs,
     deflated_sharpe,
     expected_max_sharpe,
     mean_intervals,
@@ -243,3 +244,16 @@ def test_random_effects_pool_matches_a_hand_computed_dersimonian_laird_example()
     assert random_effects_pool([0.3], [0.1])["estimate"] == 0.3
     with pytest.raises(DataError, match="SE > 0"):
         random_effects_pool([0.1, 0.2], [0.1, 0.0])
+
+
+def test_pbo_across_runs_tells_a_model_best_everywhere_from_a_draw():
+    rng = np.random.default_rng(0)
+    skills = rng.normal(scale=0.01, size=(8, 5))
+    skills[:, 2] += 0.05  # model 2 best in every run
+    steady = pbo_across_runs(skills, names=list("abcde"))
+    assert steady["pbo"] == 0.0 and steady["in_sample_winner_share"] == {"c": 1.0}
+    assert steady["n_runs"] == 8 and steady["n_splits"] == 70  # C(8, 4)
+    draws = [pbo_across_runs(rng.normal(size=(8, 6)))["pbo"] for _ in range(30)]
+    assert np.mean(draws) > 0.35  # noise: the winner of half the runs is no better than the median elsewhere
+    with pytest.raises(DataError):
+        pbo_across_runs(np.zeros((1, 3)))

@@ -33,7 +33,7 @@ def test_the_study_pools_each_models_skill_and_each_metas_gain_across_runs(tmp_p
     assert study == json.loads((tmp_path / "study.json").read_text())
     page = (tmp_path / "study.html").read_text()
     assert "Forest plot" in page and "<svg" in page and "auto  pooled (k=3)" in page
-    assert "X_h20" in page and "Z_h20: meta_best_base" in page
+    assert "X_h20" in page and "Z_h20: meta_best_base" in page and "PBO across runs" in page
     assert study["n_runs"] == 3 and study["auto_choices"]["Z_h20"] == "meta_best_base"
     skill = study["pooled_skill"]["a"]
     assert skill["estimate"] == pytest.approx(random_effects_pool([0.05, 0.06, 0.07], [0.01] * 3)["estimate"])
@@ -42,6 +42,24 @@ def test_the_study_pools_each_models_skill_and_each_metas_gain_across_runs(tmp_p
     expected = random_effects_pool([0.03, -0.025, 0.0], [0.01, 0.01, 0.01])
     assert gain["estimate"] == pytest.approx(expected["estimate"]) and gain["se"] == pytest.approx(expected["se"])
     assert gain["wins"] == ["X_h20"] and gain["losses"] == ["Y_h20"] and gain["tau2"] > 0
+    pbo = study["pbo_across_runs"]
+    # auto's skill (0.06) beats a (0.05, 0.06, 0.07) and b on most halves of the three runs
+    assert pbo["n_runs"] == 3 and pbo["n_models"] == 3 and pbo["n_splits"] == 3 and 0 <= pbo["pbo"] <= 1
+
+
+def test_shrinkage_choices_are_kept_per_meta(tmp_path):
+    paths = []
+    for meta in ("auto", "meta_shrink"):
+        body = json.loads(open(report(tmp_path, "X", meta, {"a": 0.05, meta: 0.06}, 0.01, 0.01, chosen="meta_ridge")).read())
+        if meta == "meta_shrink":
+            body["meta_auto_choice"]["shrinkage"] = {"stacker": "meta_ridge", "toward": "meta_best_base", "alpha": 0.4}
+        (tmp_path / f"{meta}.json").write_text(json.dumps(body))
+        paths.append(str(tmp_path / f"{meta}.json"))
+    study = build_study(paths, str(tmp_path / "study.json"), str(tmp_path / "study.html"))
+    assert "X_h20 meta_shrink: 0.40 × meta_ridge + 0.60 × meta_best_base" in (tmp_path / "study.html").read_text()
+    run = study["runs"]["X_h20"]
+    assert run["auto_choice"] == "meta_ridge" and run["shrinkage"]["meta_shrink"]["alpha"] == 0.4
+    assert study["pbo_across_runs"] is None  # one run: nothing to split
 
 
 def test_pooling_runs_that_are_all_exact_says_so():

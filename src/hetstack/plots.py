@@ -780,6 +780,16 @@ def write_study_page(study: dict, path: str | Path) -> None:
     svg = buffer.getvalue()
     svg = svg[svg.index("<svg"):]
     choices = [f"{run}: {chosen}" for run, chosen in sorted(study["auto_choices"].items())]
+    blends = [f"{run} {meta}: {b['alpha']:.2f} × {b['stacker']} + {1 - b['alpha']:.2f} × {b['toward']}"
+              for run, r in sorted(study["runs"].items()) for meta, b in sorted((r.get("shrinkage") or {}).items())]
+    pbo = study.get("pbo_across_runs")
+    pbo_line = ("" if pbo is None else
+                f"<h4>Is the best model stable across runs?</h4><p>PBO across runs {pbo['pbo']:.2f} over "
+                f"{pbo['n_splits']} splits of the {pbo['n_runs']} runs into halves ({pbo['n_models']} models, "
+                f"{html.escape(pbo['score'])}): how often the model best on one half ranks at or below the "
+                f"median on the other. In-sample winners: "
+                + html.escape(", ".join(f"{m} {share:.0%}" for m, share in sorted(
+                    pbo["in_sample_winner_share"].items(), key=lambda kv: -kv[1]))) + ".</p>")
     title = f"Study of {study['n_runs']} runs"
     text = (f"<!DOCTYPE html><html><head><meta charset='utf-8'><title>{html.escape(title)}</title>"
             f"<style>{_STYLE}</style></head><body><h3>{html.escape(title)}</h3>"
@@ -787,6 +797,7 @@ def write_study_page(study: dict, path: str | Path) -> None:
             f"<h4>Test skill, pooled across runs</h4>{_html_table(pooled_table('pooled_skill'))}"
             f"<h4>Log-loss gain over each run's best base</h4>{_html_table(pooled_table('pooled_gain_log_loss'))}"
             f"<h4>Accuracy gain over each run's best base</h4>{_html_table(pooled_table('pooled_gain_accuracy'))}"
-            f"{_html_list('What auto chose', choices)}<h4>Forest plot (log loss)</h4>{svg}</body></html>")
+            f"{_html_list('What auto chose', choices)}{_html_list('How meta_shrink blended', blends)}{pbo_line}"
+            f"<h4>Forest plot (log loss)</h4>{svg}</body></html>")
     with atomic_path(path) as tmp:
         Path(tmp).write_text(text)

@@ -92,6 +92,25 @@ def sharpe_gap_interval(pnl_a, pnl_b, block: int, periods_per_year: float, reps:
     return _percentile_intervals(draws, confidence)[0]
 
 
+def se_group_means(values, groups) -> tuple[float, int]:
+    """SE of the mean of `values` from the means of its groups (the folds of a cross-validation) and its
+    degrees of freedom (groups - 1). A fold's gap shares one fitted model, so its rows err together;
+    short batch means miss that part and make the SE too small."""
+    values, groups = np.asarray(values, dtype=np.float64), np.asarray(groups)
+    labels = np.unique(groups)
+    if labels.size < 2 or values.shape != groups.shape:
+        raise DataError("statistics: groups", f"{labels.size} groups for {values.size} values",
+                        "pass one group label a value and at least two groups")
+    means = np.array([values[groups == g].mean() for g in labels])
+    return float(means.std(ddof=1) / math.sqrt(labels.size)), int(labels.size - 1)
+
+
+def one_se_threshold(margin_se: float, df: int) -> float:
+    """The multiple of a t-based SE (df degrees of freedom) that a zero-mean gap exceeds as often as a
+    normal one exceeds `margin_se` SEs (32% at 1): few folds make the SE itself noisy."""
+    return float(stats.t.ppf(stats.norm.cdf(margin_se), df))
+
+
 def random_effects_pool(estimates, standard_errors) -> dict:
     """DerSimonian-Laird random-effects pooling of k estimates with their standard errors (one a run):
     fixed-effect weights w = 1/se², Cochran's Q = sum w (y - y_w)², between-run variance
@@ -197,15 +216,38 @@ def cscv_pbo(returns, n_blocks: int = 16, names: list[str] | None = None) -> dic
         variance = ((weights @ squares) - n[:, None] * mean**2) / (n[:, None] - 1)
         return mean / np.sqrt(np.maximum(variance, 1e-300))
 
-    sharpe_in, sharpe_out = sharpe_of(in_sample), sharpe_of(1.0 - in_sample)
-    best = sharpe_in.argmax(axis=1)
-    best_out = sharpe_out[np.arange(len(best)), best]
-    below = (sharpe_out < best_out[:, None]).sum(axis=1)
-    ties = (sharpe_out == best_out[:, None]).sum(axis=1)
+    return _pbo_from(sharpe_of(in_sample), sharpe_of(1.0 - in_sample), names, {"n_blocks": int(n_blocks)})
+
+
+def _pbo_from(score_in: np.ndarray, score_out: np.ndarray, names: list[str] | None, blocks: dict) -> dict:
+    """PBO from (splits, models) in- and out-of-sample scores (higher better): the in-sample winner's
+    relative rank w out-of-sample, logit ln(w / (1 - w)), and the share of splits with logit <= 0."""
+    n_models = score_in.shape[1]
+    best = score_in.argmax(axis=1)
+    best_out = score_out[np.arange(len(best)), best]
+    below = (score_out < best_out[:, None]).sum(axis=1)
+    ties = (score_out == best_out[:, None]).sum(axis=1)
     relative_rank = (below + (ties + 1) / 2.0) / (n_models + 1)
     logits = np.log(relative_rank / (1.0 - relative_rank))
-    return {"pbo": float(np.mean(logits <= 0)), "n_splits": int(len(chosen)), "n_blocks": int(n_blocks),
+    return {"pbo": float(np.mean(logits <= 0)), "n_splits": int(len(best)), **blocks,
             "n_models": int(n_models), "median_logit": float(np.median(logits)),
             "prob_oos_loss": float(np.mean(best_out < 0)),  # the in-sample winner loses out-of-sample
             "in_sample_winner_share": {(names[j] if names else str(j)): float(np.mean(best == j))
                                        for j in np.unique(best)}}
+
+
+def pbo_across_runs(scores, names: list[str] | None = None) -> dict:
+    """PBO with runs as the blocks: a (runs, models) matrix of one score each (test skill, higher
+    better). For every way to take half the runs (the smaller half when their count is odd), the model
+    with the best mean score on them is ranked by its mean on the other runs. Is "the best model" of
+    some runs the best of the rest of the universe, or a draw?"""
+    scores = _check_matrix(scores, "statistics: scores", min_rows=2)
+    n_runs, n_models = scores.shape
+    if n_models < 2:
+        raise DataError("statistics: scores", "PBO compares models: got one column", "pass two or more models")
+    chosen = np.array(list(combinations(range(n_runs), n_runs // 2)))
+    in_sample = np.zeros((len(chosen), n_runs))
+    np.put_along_axis(in_sample, chosen, 1.0, axis=1)
+    mean_in = in_sample @ scores / in_sample.sum(axis=1, keepdims=True)
+    mean_out = (1.0 - in_sample) @ scores / (1.0 - in_sample).sum(axis=1, keepdims=True)
+    return _pbo_from(mean_in, mean_out, names, {"n_runs": int(n_runs)})

@@ -84,7 +84,9 @@ class MetaFitter:
         return model.predict(self.inputs(model, rows)).probabilities
 
     def fit(self, rows: np.ndarray):
-        if self.spec.name == "meta_auto":
+        from hetstack.meta.meta_auto import AutoMeta
+
+        if AutoMeta.is_auto(self.spec.name):
             return fit_auto(self.spec.cls, self.cfg, rows, self.ids, self.t1, self.y, self.fit_candidate, self.predict)
         return self.fit_candidate(self.spec.name, self.cfg.params, rows)
 
@@ -170,33 +172,84 @@ def validation_record(mode: str, X: np.ndarray, y: np.ndarray, ids: np.ndarray, 
 
 def fit_auto(auto_cls, cfg: MetaSettings, rows: np.ndarray, ids: np.ndarray, t1: np.ndarray, y: np.ndarray,
              fit_candidate, predict):
-    """meta_auto fitted on `rows`: each candidate scored by purged K-fold over those rows alone,
-    the choice by choose_candidate, and the chosen one refitted on all of them.
+    """meta_auto (or meta_shrink) fitted on `rows`: each candidate scored by purged K-fold over those
+    rows alone, the choice by choose_candidate (and the shrinkage by shrink_toward_base), the chosen
+    ones refitted on all of them.
     fit_candidate(name, params, rows) -> model and predict(model, rows) -> probabilities come from fit_meta."""
     from hetstack.catalogue import canonical_name
     from hetstack.cv import purged_kfold
 
     params = {**auto_cls.default_params, **cfg.params}
     names = [canonical_name(c) for c in params["candidates"]]
-    if not names or "meta_auto" in names or len(set(names)) < len(names):
+    if not names or any(auto_cls.is_auto(n) for n in names) or len(set(names)) < len(names):
         from hetstack.errors import ConfigError
 
-        raise ConfigError("config: model_params.meta_auto.candidates", f"got {params['candidates']!r}",
-                          "list distinct meta-learners other than meta_auto, simplest first")
+        raise ConfigError(f"config: model_params.{auto_cls.name}.candidates", f"got {params['candidates']!r}",
+                          "list distinct meta-learners other than meta_auto and meta_shrink, simplest first")
     candidate_params = {n: (cfg.candidate_params or {}).get(n, {}) for n in names}
+    folds = purged_kfold(ids[rows], t1[rows], int(params["n_folds"]), cfg.purge_bars, cfg.embargo_bars)
+    fold_of_row = np.full(int(rows.sum()), -1)
+    for k, fold in enumerate(folds):
+        fold_of_row[np.isin(ids[rows], fold.test_ids)] = k
 
     def cv_probabilities(name: str) -> np.ndarray:
         """Each of `rows` predicted by the candidate fitted on the purged other folds of `rows`."""
         out = np.zeros((int(rows.sum()), 3))
-        for fold in purged_kfold(ids[rows], t1[rows], int(params["n_folds"]), cfg.purge_bars, cfg.embargo_bars):
+        for fold in folds:
             model = fit_candidate(name, candidate_params[name], np.isin(ids, fold.train_ids))
             out[np.isin(ids[rows], fold.test_ids)] = predict(model, np.isin(ids, fold.test_ids))
         return out
 
-    choice = choose_candidate({n: cv_probabilities(n) for n in names}, y[rows], block_rows(ids[rows], t1[rows]),
-                              margin_se=float(params["margin_se"]))
-    chosen = fit_candidate(choice["chosen"], candidate_params[choice["chosen"]], rows)
-    return auto_cls.wrap(chosen, choice, params, seed=cfg.seed)
+    cv = {n: cv_probabilities(n) for n in names}
+    choice = choose_candidate(cv, y[rows], fold_of_row, margin_se=float(params["margin_se"]))
+    if not params.get("shrink"):
+        chosen = fit_candidate(choice["chosen"], candidate_params[choice["chosen"]], rows)
+        return auto_cls.wrap(chosen, choice, params, seed=cfg.seed)
+    choice["shrinkage"] = shrink = shrink_toward_base(cv, y[rows], fold_of_row)
+    stacker, toward, alpha = shrink["stacker"], shrink["toward"], shrink["alpha"]
+    choice["chosen"] = stacker if alpha >= 0.5 else toward  # the larger part
+    model = fit_candidate(stacker, candidate_params[stacker], rows)
+    # both parts are kept even at alpha 0 or 1, so a blend always holds the same two fits
+    partner = None if stacker == toward else (fit_candidate(toward, candidate_params[toward], rows), 1.0 - alpha)
+    return auto_cls.wrap(model, choice, params, seed=cfg.seed, partner=partner)
+
+
+SHRINK_GRID = np.linspace(0.0, 1.0, 21)  # the stacker's weight in steps of 0.05
+
+
+def shrink_toward_base(cv_probabilities: dict[str, np.ndarray], y: np.ndarray, fold_of_row: np.ndarray) -> dict:
+    """A convex blend alpha * stacker + (1 - alpha) * base of the lowest-CV-loss stacker and the first
+    (simplest) candidate, the best single base. alpha is the grid weight with the lowest log loss over
+    the candidates' cross-validated probabilities. Its own honest score is cross-fitted: each fold is
+    blended with the alpha chosen on the other folds, and that loss is recorded beside the base's."""
+    from hetstack.statistics import se_group_means
+
+    names = list(cv_probabilities)
+    toward = names[0]
+    y_idx = np.asarray(y, dtype=np.int64) + 1
+    rows = np.arange(len(y_idx))
+
+    def loss(p):
+        return -np.log(np.clip(p[rows, y_idx], 1e-15, None))
+
+    stacker = min(names[1:], key=lambda n: loss(cv_probabilities[n]).mean()) if len(names) > 1 else toward
+    p_s, p_b = cv_probabilities[stacker], cv_probabilities[toward]
+    losses = np.stack([loss(a * p_s + (1 - a) * p_b) for a in SHRINK_GRID])  # (grid, rows)
+    alpha = float(SHRINK_GRID[int(np.argmin(losses.mean(axis=1)))])
+    crossfit = np.empty(len(y_idx))
+    per_fold = {}
+    for k in np.unique(fold_of_row):
+        inside = fold_of_row == k
+        a = int(np.argmin(losses[:, ~inside].mean(axis=1)))
+        crossfit[inside] = losses[a, inside]
+        per_fold[int(k)] = float(SHRINK_GRID[a])
+    gain = loss(p_b) - crossfit
+    se, df = se_group_means(gain, fold_of_row)
+    return {"toward": toward, "stacker": stacker, "alpha": alpha, "alpha_by_fold": per_fold,
+            "crossfit_log_loss": float(crossfit.mean()), "crossfit_gain_over_toward": float(gain.mean()),
+            "crossfit_gain_se": se,
+            "rule": f"alpha * {stacker} + (1 - alpha) * {toward}, alpha on a grid of "
+                    f"{len(SHRINK_GRID)} by the lowest log loss of the purged K-fold probabilities"}
 
 
 def block_rows(ids: np.ndarray, t1: np.ndarray) -> int:
@@ -204,25 +257,32 @@ def block_rows(ids: np.ndarray, t1: np.ndarray) -> int:
     return max(2, 2 * int(np.max(np.asarray(t1) - np.asarray(ids))))
 
 
-def choose_candidate(cv_probabilities: dict[str, np.ndarray], y: np.ndarray, block: int, margin_se: float = 1.0) -> dict:
+def choose_candidate(cv_probabilities: dict[str, np.ndarray], y: np.ndarray, fold_of_row: np.ndarray,
+                     margin_se: float = 1.0) -> dict:
     """The one-SE rule over candidates in order (simplest first): the first whose cross-validated log
-    loss exceeds the lowest by at most `margin_se` batch-means SEs of their paired per-row difference."""
-    from hetstack.evaluation import class_prior, classification_metrics, se_blocks
+    loss exceeds the lowest by at most `margin_se` SEs of their paired per-row difference. The SE comes
+    from the per-fold means of that difference (each fold's candidates are fitted once, so its rows err
+    together) and the margin is widened to the t quantile of as many degrees of freedom as folds - 1,
+    so that a gap of zero mean crosses it as often as a normal one crosses `margin_se` SEs."""
+    from hetstack.evaluation import class_prior, classification_metrics
+    from hetstack.statistics import one_se_threshold, se_group_means
 
     y_idx = np.asarray(y, dtype=np.int64) + 1
     rows = np.arange(len(y_idx))
     losses = {n: -np.log(np.clip(p[rows, y_idx], 1e-15, None)) for n, p in cv_probabilities.items()}
     best = min(losses, key=lambda n: losses[n].mean())
     prior = class_prior(y)
-    scores = {}
+    scores, df = {}, len(np.unique(fold_of_row)) - 1
     for name, proba in cv_probabilities.items():
         gap = losses[name] - losses[best]
+        se, df = se_group_means(gap, fold_of_row)
         scores[name] = {**{k: classification_metrics(y, proba, prior=prior)[k] for k in ("log_loss", "accuracy", "skill")},
-                        "log_loss_above_best": float(gap.mean()), "log_loss_above_best_se": se_blocks(gap, block)}
+                        "log_loss_above_best": float(gap.mean()), "log_loss_above_best_se": se}
+    threshold = one_se_threshold(margin_se, df)
     chosen = next(n for n in cv_probabilities
-                  if n == best or scores[n]["log_loss_above_best"] <= margin_se * scores[n]["log_loss_above_best_se"])
+                  if n == best or scores[n]["log_loss_above_best"] <= threshold * scores[n]["log_loss_above_best_se"])
     return {"chosen": chosen, "lowest_cv_log_loss": best, "order": list(cv_probabilities), "candidates": scores,
-            "n_rows": int(len(y_idx)),
-            "block_rows": int(block),
+            "n_rows": int(len(y_idx)), "n_folds": int(df + 1), "threshold_se": threshold,
             "rule": "first candidate (simplest first) whose purged K-fold log loss over the meta's fit rows "
-                    f"is within {margin_se:g} paired block SE of the lowest"}
+                    f"is within {margin_se:g} paired SE of the lowest (SE of the {df + 1} per-fold means, "
+                    f"widened to {threshold:.3g} SE by the t quantile of {df} degrees of freedom)"}

@@ -41,6 +41,18 @@ def pool_runs(values: dict[str, float], ses: dict[str, float]) -> dict:
     return pooled
 
 
+def pbo_of_runs(runs: dict[str, dict], models: list[str]) -> dict | None:
+    """PBO with the runs as blocks over every model scored in all of them (test skill): is the model
+    best on some runs also above the median on the others? None with fewer than 2 runs or models."""
+    from hetstack.statistics import pbo_across_runs
+
+    names = [m for m in models if all(m in run["skill"] for run in runs.values())]
+    if len(runs) < 2 or len(names) < 2:
+        return None
+    scores = [[run["skill"][m]["value"] for m in names] for run in runs.values()]
+    return {**pbo_across_runs(scores, names), "score": "test skill (log loss against the class prior)"}
+
+
 def build_study(report_paths: list[str], out_path: str, out_page: str | None = None) -> dict:
     """results/study.json from every report of every run (each run's meta-learners), and its HTML page
     with the forest plot (`out_page`)."""
@@ -60,8 +72,11 @@ def build_study(report_paths: list[str], out_path: str, out_page: str | None = N
         run["skill"][meta] = {"value": report["performance"]["test_skill"], "se": errors[meta]["skill"]}
         run["gain"][meta] = {kind: {"value": report["performance"][key], "se": errors["gains"][key]}
                              for kind, key in GAIN_KEYS.items()}
-        if report.get("meta_auto_choice"):
-            run["auto_choice"] = report["meta_auto_choice"]["chosen"]
+        choice = report.get("meta_auto_choice")
+        if choice and meta in ("meta_auto", "auto"):
+            run["auto_choice"] = choice["chosen"]
+        if choice and choice.get("shrinkage"):
+            run.setdefault("shrinkage", {})[meta] = {k: choice["shrinkage"][k] for k in ("stacker", "toward", "alpha")}
     models = sorted({m for r in runs.values() for m in r["skill"]})
     metas = sorted({m for r in runs.values() for m in r["gain"]})
 
@@ -79,6 +94,7 @@ def build_study(report_paths: list[str], out_path: str, out_page: str | None = N
         "pooled_gain_log_loss": pooled(lambda run, m: (run["gain"].get(m) or {}).get("log_loss"), metas),
         "pooled_gain_accuracy": pooled(lambda run, m: (run["gain"].get(m) or {}).get("accuracy"), metas),
         "auto_choices": {r: run["auto_choice"] for r, run in runs.items() if run["auto_choice"]},
+        "pbo_across_runs": pbo_of_runs(runs, models),
         "method": "per run: test skill and the paired gain over the run's best base (lowest OOF log loss), "
                   "with block SEs (batch means over blocks of twice the longest label span); across runs: "
                   "DerSimonian-Laird random effects (tau2: the between-run variance); wins and losses: runs "
