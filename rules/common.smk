@@ -14,10 +14,20 @@ if os.path.isdir(HETSTACK_SRC):
 from hetstack import config as hcfg
 from hetstack.catalogue import aliases, available, canonical_name, get_spec
 from hetstack.meta.meta_auto import AutoMeta
-from hetstack.paths import STUDY, STUDY_PAGE, run_file, symbol_file
+from hetstack.paths import (
+    REPLICATE_PATTERN,
+    STUDY,
+    STUDY_PAGE,
+    replicate_index,
+    replicate_suffix,
+    run_file,
+    symbol_file,
+)
 
 SYMBOLS = hcfg.symbols(config)
 HORIZONS = hcfg.horizons(config)
+# replicates: K: every model fit rerun with seeds seed .. seed + K - 1 on the same bars and labels
+REPLICATES = [replicate_suffix(r) for r in range(hcfg.replicates(config))]
 BASES = hcfg.base_models(config)
 METAS = hcfg.meta_learners(config)
 hcfg.check_oof(config)
@@ -55,6 +65,7 @@ WALKFORWARD_SETTINGS = dict(
 wildcard_constraints:
     symbol=hcfg.SYMBOL_PATTERN,
     horizon=r"[1-9][0-9]*",
+    replicate=REPLICATE_PATTERN,
     base="|".join(available("base")),
     meta="|".join(available("meta") + list(aliases("meta"))),
     fold=r"0|[1-9][0-9]*",  # no leading zeros: fold01 would be a second name for fold1
@@ -66,7 +77,7 @@ def all_targets():
     """Every report plus the intermediates: Snakemake skips a deleted intermediate whose consumers
     are up to date, so naming the OOF shards here makes `snakemake` rebuild a deleted one.
     """
-    runs = dict(symbol=SYMBOLS, horizon=HORIZONS)
+    runs = dict(symbol=SYMBOLS, horizon=HORIZONS, replicate=REPLICATES)
     return (
         expand(run_file("{meta}_report.json"), meta=METAS, **runs)
         + expand(
@@ -101,6 +112,7 @@ def plot_targets():
         run_file("plots/{meta}/scores.svg"),
         symbol=SYMBOLS,
         horizon=HORIZONS,
+        replicate=REPLICATES,
         meta=METAS,
     )
 
@@ -155,6 +167,7 @@ def window_shards(wildcards, base, n_windows):
         run_file("walkforward/bases/{base}/window{window}.parquet"),
         symbol=wildcards.symbol,
         horizon=wildcards.horizon,
+        replicate=wildcards.replicate,
         base=base,
         window=range(n_windows),
     )
@@ -353,6 +366,18 @@ def cpcv_report_inputs(wildcards):
             for m in metas
         ],
     )
+
+
+def fit_seed(wildcards):
+    """The seed of a run's model fits: config seed + r for seed replicate r (the bars' seed stays)."""
+    return config["seed"] + replicate_index(wildcards.replicate)
+
+
+def train_params(wildcards):
+    """TRAIN_PARAMS with the replicate's seed (the same object for the first: nothing to copy)."""
+    if not wildcards.replicate:
+        return TRAIN_PARAMS
+    return {**TRAIN_PARAMS, "seed": fit_seed(wildcards)}
 
 
 # One params entry, not seven: Snakemake processes every entry of every job while planning.

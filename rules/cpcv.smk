@@ -7,7 +7,7 @@ rule cpcv_splits:
         table=run_file("cpcv/splits.parquet"),
         summary=run_file("cpcv/splits.json"),
     log:
-        "logs/cpcv_splits/{symbol}_h{horizon}.log",
+        "logs/cpcv_splits/{symbol}_h{horizon}{replicate}.log",
     localrule: True
     conda:
         "../envs/hetstack.yaml"
@@ -25,9 +25,9 @@ rule cpcv_fold:
     output:
         predictions=run_file("cpcv/{base}/split{split}.parquet"),
     log:
-        "logs/cpcv_fold/{symbol}_h{horizon}/{base}/split{split}.log",
+        "logs/cpcv_fold/{symbol}_h{horizon}{replicate}/{base}/split{split}.log",
     benchmark:
-        "benchmarks/cpcv_fold/{symbol}_h{horizon}/{base}/split{split}.tsv"
+        "benchmarks/cpcv_fold/{symbol}_h{horizon}{replicate}/{base}/split{split}.tsv"
     conda:
         "../envs/hetstack.yaml"
     threads: fit_threads
@@ -35,7 +35,7 @@ rule cpcv_fold:
         **FIT_RESOURCES,
     params:
         model_params=model_params,
-        training=TRAIN_PARAMS,
+        training=train_params,
     script:
         "../workflow_scripts/cpcv_fold.py"
 
@@ -50,9 +50,9 @@ rule cpcv_meta:
     output:
         predictions=run_file("cpcv/meta/{meta}.parquet"),
     log:
-        "logs/cpcv_meta/{symbol}_h{horizon}/{meta}.log",
+        "logs/cpcv_meta/{symbol}_h{horizon}{replicate}/{meta}.log",
     benchmark:
-        "benchmarks/cpcv_meta/{symbol}_h{horizon}/{meta}.tsv"
+        "benchmarks/cpcv_meta/{symbol}_h{horizon}{replicate}/{meta}.tsv"
     wildcard_constraints:
         meta="|".join(available("meta")),
     conda:
@@ -64,7 +64,7 @@ rule cpcv_meta:
         bases=BASES,
         model_params=model_params,
         candidate_params=candidate_params,
-        seed=config["seed"],
+        seed=fit_seed,
         settings=META_SETTINGS,
     script:
         "../workflow_scripts/cpcv_meta.py"

@@ -7,7 +7,7 @@ rule labels:
         folds=run_file("folds.parquet"),
         splits=run_file("splits.json"),
     log:
-        "logs/labels/{symbol}_h{horizon}.log",
+        "logs/labels/{symbol}_h{horizon}{replicate}.log",
     conda:
         "../envs/hetstack.yaml"
     params:

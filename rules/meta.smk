@@ -8,9 +8,9 @@ if not WALKFORWARD:
         output:
             model=directory(run_file("models/meta/{meta}")),
         log:
-            "logs/fit_meta/{symbol}_h{horizon}/{meta}.log",
+            "logs/fit_meta/{symbol}_h{horizon}{replicate}/{meta}.log",
         benchmark:
-            "benchmarks/fit_meta/{symbol}_h{horizon}/{meta}.tsv"
+            "benchmarks/fit_meta/{symbol}_h{horizon}{replicate}/{meta}.tsv"
         wildcard_constraints:
             meta="|".join(available("meta")),  # canonical names only; aliases reuse these models
         conda:
@@ -23,7 +23,7 @@ if not WALKFORWARD:
             bases=BASES,
             model_params=model_params,
             candidate_params=candidate_params,
-            seed=config["seed"],
+            seed=fit_seed,
             settings=META_SETTINGS,
         script:
             "../workflow_scripts/fit_meta.py"

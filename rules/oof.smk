@@ -8,9 +8,9 @@ rule oof_fold:
         oof=run_file("oof/{base}/fold{fold}.parquet"),
         test=run_file("oof/{base}/fold{fold}.test.parquet"),
     log:
-        "logs/oof_fold/{symbol}_h{horizon}/{base}/fold{fold}.log",
+        "logs/oof_fold/{symbol}_h{horizon}{replicate}/{base}/fold{fold}.log",
     benchmark:
-        "benchmarks/oof_fold/{symbol}_h{horizon}/{base}/fold{fold}.tsv"
+        "benchmarks/oof_fold/{symbol}_h{horizon}{replicate}/{base}/fold{fold}.tsv"
     conda:
         "../envs/hetstack.yaml"
     threads: fit_threads
@@ -18,7 +18,7 @@ rule oof_fold:
         **FIT_RESOURCES,
     params:
         model_params=model_params,
-        training=TRAIN_PARAMS,
+        training=train_params,
     script:
         "../workflow_scripts/oof_fold.py"
 
@@ -31,7 +31,7 @@ rule merge_oof:
     output:
         matrix=run_file("meta_matrix.parquet"),
     log:
-        "logs/merge_oof/{symbol}_h{horizon}.log",
+        "logs/merge_oof/{symbol}_h{horizon}{replicate}.log",
     localrule: True
     conda:
         "../envs/hetstack.yaml"

@@ -92,7 +92,7 @@ rule plot_run:
             labels={"plot": "OOF per fold"},
         ),
     log:
-        "logs/plot_run/{symbol}_h{horizon}/{meta}.log",
+        "logs/plot_run/{symbol}_h{horizon}{replicate}/{meta}.log",
     localrule: True
     conda:
         "../envs/hetstack.yaml"

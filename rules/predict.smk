@@ -10,7 +10,7 @@ rule run_settings:
     output:
         settings=run_file("run_settings.json"),
     log:
-        "logs/run_settings/{symbol}_h{horizon}.log",
+        "logs/run_settings/{symbol}_h{horizon}{replicate}.log",
     localrule: True
     conda:
         "../envs/hetstack.yaml"
@@ -36,7 +36,7 @@ rule manifest:
     output:
         manifest=run_file("manifest.json"),
     log:
-        "logs/manifest/{symbol}_h{horizon}.log",
+        "logs/manifest/{symbol}_h{horizon}{replicate}.log",
     localrule: True
     conda:
         "../envs/hetstack.yaml"
@@ -45,5 +45,6 @@ rule manifest:
         config=config,
         digest=CONFIG_DIGEST,
         workflow_dir=HETSTACK_DIR,
+        fit_seed=fit_seed,
     script:
         "../workflow_scripts/manifest.py"

@@ -16,7 +16,7 @@ rule report:
         report=run_file("{meta}_report.json"),
         predictions=run_file("predictions/{meta}_test.parquet"),
     log:
-        "logs/report/{symbol}_h{horizon}/{meta}.log",
+        "logs/report/{symbol}_h{horizon}{replicate}/{meta}.log",
     localrule: True
     conda:
         "../envs/hetstack.yaml"
@@ -28,6 +28,7 @@ rule report:
         regime_window=REGIME_WINDOW,
         statistics=config["statistics"],
         seed=config["seed"],
+        fit_seed=fit_seed,
         trial_names=trial_names,
         settings=lambda wc: dict(
             n_folds=config["oof"]["n_folds"],
@@ -62,7 +63,7 @@ rule meta_comparison:
     output:
         comparison=run_file("meta_comparison.json"),
     log:
-        "logs/meta_comparison/{symbol}_h{horizon}.log",
+        "logs/meta_comparison/{symbol}_h{horizon}{replicate}.log",
     localrule: True
     conda:
         "../envs/hetstack.yaml"
@@ -79,7 +80,7 @@ rule track_mlflow:
     output:
         record=run_file("tracking/{meta}_mlflow.json"),
     log:
-        "logs/track_mlflow/{symbol}_h{horizon}/{meta}.log",
+        "logs/track_mlflow/{symbol}_h{horizon}{replicate}/{meta}.log",
     localrule: True
     conda:
         "../envs/hetstack.yaml"

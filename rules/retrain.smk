@@ -12,9 +12,9 @@ elif config["retrain_bases_on_full"]:
             model=directory(run_file("models/bases/{base}")),
             test=run_file("test/{base}.parquet"),
         log:
-            "logs/retrain_base/{symbol}_h{horizon}/{base}.log",
+            "logs/retrain_base/{symbol}_h{horizon}{replicate}/{base}.log",
         benchmark:
-            "benchmarks/retrain_base/{symbol}_h{horizon}/{base}.tsv"
+            "benchmarks/retrain_base/{symbol}_h{horizon}{replicate}/{base}.tsv"
         conda:
             "../envs/hetstack.yaml"
         threads: fit_threads
@@ -22,7 +22,7 @@ elif config["retrain_bases_on_full"]:
             **FIT_RESOURCES,
         params:
             model_params=model_params,
-            training=TRAIN_PARAMS,
+            training=train_params,
         script:
             "../workflow_scripts/retrain_base.py"
 
@@ -34,7 +34,7 @@ else:
         output:
             test=run_file("test/{base}.parquet"),
         log:
-            "logs/average_fold_tests/{symbol}_h{horizon}/{base}.log",
+            "logs/average_fold_tests/{symbol}_h{horizon}{replicate}/{base}.log",
         conda:
             "../envs/hetstack.yaml"
         script:

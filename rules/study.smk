@@ -1,11 +1,12 @@
-# One answer across the runs the config defines: every report of every symbol x horizon, pooled
-# (random effects). A target of its own: `snakemake --cores all study`.
+# One answer across the runs the config defines: every report of every symbol x horizon (x seed
+# replicate), pooled (random effects). A target of its own: `snakemake --cores all study`.
 rule study:
     input:
         reports=expand(
             run_file("{meta}_report.json"),
             symbol=SYMBOLS,
             horizon=HORIZONS,
+            replicate=REPLICATES,
             meta=METAS,
         ),
     output:

@@ -10,7 +10,7 @@ if WALKFORWARD:
             table=run_file("walkforward/windows.parquet"),
             summary=run_file("walkforward/windows.json"),
         log:
-            "logs/walkforward_windows/{symbol}_h{horizon}.log",
+            "logs/walkforward_windows/{symbol}_h{horizon}{replicate}.log",
         localrule: True
         conda:
             "../envs/hetstack.yaml"
@@ -28,9 +28,9 @@ if WALKFORWARD:
             model=directory(run_file("walkforward/bases/{base}/window{window}")),
             predictions=run_file("walkforward/bases/{base}/window{window}.parquet"),
         log:
-            "logs/walkforward_fold/{symbol}_h{horizon}/{base}/window{window}.log",
+            "logs/walkforward_fold/{symbol}_h{horizon}{replicate}/{base}/window{window}.log",
         benchmark:
-            "benchmarks/walkforward_fold/{symbol}_h{horizon}/{base}/window{window}.tsv"
+            "benchmarks/walkforward_fold/{symbol}_h{horizon}{replicate}/{base}/window{window}.tsv"
         conda:
             "../envs/hetstack.yaml"
         threads: fit_threads
@@ -38,7 +38,7 @@ if WALKFORWARD:
             **FIT_RESOURCES,
         params:
             model_params=model_params,
-            training=TRAIN_PARAMS,
+            training=train_params,
         script:
             "../workflow_scripts/walkforward_fold.py"
 
@@ -53,9 +53,9 @@ if WALKFORWARD:
         output:
             model=directory(run_file("walkforward/meta/{meta}/window{window}")),
         log:
-            "logs/walkforward_meta/{symbol}_h{horizon}/{meta}/window{window}.log",
+            "logs/walkforward_meta/{symbol}_h{horizon}{replicate}/{meta}/window{window}.log",
         benchmark:
-            "benchmarks/walkforward_meta/{symbol}_h{horizon}/{meta}/window{window}.tsv"
+            "benchmarks/walkforward_meta/{symbol}_h{horizon}{replicate}/{meta}/window{window}.tsv"
         wildcard_constraints:
             meta="|".join(available("meta")),
         conda:
@@ -68,7 +68,7 @@ if WALKFORWARD:
             bases=BASES,
             model_params=model_params,
             candidate_params=candidate_params,
-            seed=config["seed"],
+            seed=fit_seed,
             settings=META_SETTINGS,
         script:
             "../workflow_scripts/walkforward_meta.py"
@@ -80,7 +80,7 @@ if WALKFORWARD:
         output:
             test=run_file("test/{base}.parquet"),
         log:
-            "logs/walkforward_record/{symbol}_h{horizon}/{base}.log",
+            "logs/walkforward_record/{symbol}_h{horizon}{replicate}/{base}.log",
         localrule: True
         conda:
             "../envs/hetstack.yaml"
@@ -94,7 +94,7 @@ if WALKFORWARD:
         output:
             model=directory(run_file("models/bases/{base}")),
         log:
-            "logs/walkforward_deploy/{symbol}_h{horizon}/{base}.log",
+            "logs/walkforward_deploy/{symbol}_h{horizon}{replicate}/{base}.log",
         localrule: True
         conda:
             "../envs/hetstack.yaml"
@@ -107,7 +107,7 @@ if WALKFORWARD:
         output:
             model=directory(run_file("models/meta/{meta}")),
         log:
-            "logs/walkforward_deploy/{symbol}_h{horizon}/{meta}.log",
+            "logs/walkforward_deploy/{symbol}_h{horizon}{replicate}/{meta}.log",
         wildcard_constraints:
             meta="|".join(available("meta")),
         localrule: True

@@ -30,5 +30,10 @@ def test_every_name_code_reads_is_a_rule_output():
 
 def test_run_dir_fills_the_rules_pattern():
     pattern = paths.run_file(paths.SETTINGS)
-    assert paths.run_dir("MES", 20) / paths.SETTINGS == Path(pattern.format(symbol="MES", horizon=20))
+    assert paths.run_dir("MES", 20) / paths.SETTINGS == Path(pattern.format(symbol="MES", horizon=20, replicate=""))
     assert str(paths.run_dir("MES", 20, "/w")) == "/w/results/MES_h20"
+    assert paths.run_dir("MES", 20, replicate=2) == Path(pattern.format(symbol="MES", horizon=20, replicate="_rep2")).parent
+    for r in (0, 1, 12):
+        suffix = paths.replicate_suffix(r)
+        assert re.fullmatch(paths.REPLICATE_PATTERN, suffix) and paths.replicate_index(suffix) == r
+    assert not re.fullmatch(paths.REPLICATE_PATTERN, "_rep0")  # one name per replicate

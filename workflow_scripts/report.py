@@ -1,4 +1,5 @@
 """rule report: the stacked ensemble and each base scored on the same hold-out rows."""
+from hetstack.paths import replicate_index
 from hetstack.stages.report import CpcvInputs, ReportSettings, WalkforwardInputs, build_report
 from hetstack.workflow import job
 
@@ -7,7 +8,8 @@ with job(snakemake):
     tests = {base: path for base, path in zip(p.bases, i.tests)}
     run = ReportSettings(symbol=w.symbol, horizon=int(w.horizon), cost_bps=p.cost_bps, config_digest=p.digest,
                          settings=dict(p.settings), regime_window=p.regime_window, statistics=dict(p.statistics),
-                         seed=p.seed, bet_sizing=p.bet_sizing)
+                         seed=p.seed, bet_sizing=p.bet_sizing, replicate=replicate_index(w.replicate),
+                         fit_seed=p.fit_seed)
     cpcv = None
     if "cpcv_summary" in i.keys():  # oof.scheme: cpcv
         shards = {base: [s for s in i.cpcv_shards if f"/cpcv/{base}/" in s] for base in p.bases}

@@ -42,6 +42,14 @@ def horizons(config: dict) -> list[int]:
     return values
 
 
+def replicates(config: dict) -> int:
+    """How many seed replicates of every run (1: the run alone)."""
+    value = config.get("replicates", 1)
+    if isinstance(value, bool) or not isinstance(value, int) or value < 1:
+        raise ConfigError(where("replicates"), f"got {value!r}", "give a positive integer: 1 (no replicates) or K")
+    return value
+
+
 def base_models(config: dict) -> list[str]:
     """Bases in stacking order: a flat list as given, or the per-family choice in slot order."""
     from hetstack.catalogue import get_spec

@@ -8,7 +8,9 @@ from pathlib import Path
 
 RESULTS = "results"
 SYMBOL_DIR = f"{RESULTS}/{{symbol}}"  # one symbol's bars, feature rows and multi-timeframe bars
-RUN_DIR = f"{RESULTS}/{{symbol}}_h{{horizon}}"  # one symbol x horizon: labels, folds, models, reports
+# one symbol x horizon (x seed replicate): labels, folds, models, reports
+RUN_DIR = f"{RESULTS}/{{symbol}}_h{{horizon}}{{replicate}}"
+REPLICATE_PATTERN = r"(_rep[1-9][0-9]*)?"  # {replicate}: empty for the first, _rep1 .. _rep{K-1} for the others
 STUDY = f"{RESULTS}/study.json"  # every run's reports pooled (rule study)
 STUDY_PAGE = f"{RESULTS}/study.html"  # the same with a forest plot
 
@@ -36,10 +38,25 @@ def symbol_file(relative: str) -> str:
 
 
 def run_file(relative: str) -> str:
-    """A run-folder output pattern (wildcards {symbol}, {horizon}) for the rules."""
+    """A run-folder output pattern (wildcards {symbol}, {horizon}, {replicate}) for the rules."""
     return f"{RUN_DIR}/{relative}"
 
 
-def run_dir(symbol: str, horizon: int, workdir: str | Path = ".") -> Path:
-    """The run folder of one symbol and horizon under a working directory."""
-    return Path(workdir) / RUN_DIR.format(symbol=symbol, horizon=horizon)
+def replicate_suffix(replicate: int) -> str:
+    """The {replicate} wildcard of seed replicate `replicate` (0: the run itself, folder unchanged)."""
+    return f"_rep{int(replicate)}" if int(replicate) else ""
+
+
+def replicate_index(suffix: str) -> int:
+    """replicate_suffix's inverse: 0 for "", r for "_rep{r}"."""
+    return int(suffix[len("_rep"):]) if suffix else 0
+
+
+def run_name(symbol: str, horizon: int, replicate: int = 0) -> str:
+    """A run folder's name: {symbol}_h{horizon}, with _rep{r} for seed replicate r."""
+    return f"{symbol}_h{horizon}{replicate_suffix(replicate)}"
+
+
+def run_dir(symbol: str, horizon: int, workdir: str | Path = ".", replicate: int = 0) -> Path:
+    """The run folder of one symbol, horizon (and seed replicate) under a working directory."""
+    return Path(workdir) / RESULTS / run_name(symbol, horizon, replicate)

@@ -728,18 +728,20 @@ def make_plots(report_path: str, predictions_path: str, base_tests: dict[str, st
 
 
 def forest_figure(study: dict, kind: str = "log_loss"):
-    """Forest plot of each meta-learner's gain over its run's best base: every run's point with its
-    ±2 SE bar, and the random-effects pool (diamond) with ±2 pooled SE."""
+    """Forest plot of each meta-learner's gain over its run's best base: every run's point (the mean
+    over its seed replicates, when it has them) with its ±2 SE bar, and the random-effects pool
+    (diamond) with ±2 pooled SE."""
     plt = _pyplot()
     pooled = study[f"pooled_gain_{kind}"]
     metas = sorted(pooled)
-    runs = sorted(study["runs"])
-    rows = [(m, r) for m in metas for r in runs if m in study["runs"][r]["gain"]]
+    cells = study.get("cells") or study["runs"]
+    runs = sorted(cells)
+    rows = [(m, r) for m in metas for r in runs if m in cells[r]["gain"]]
     fig, ax = plt.subplots(figsize=(7, 0.28 * (len(rows) + 2 * len(metas)) + 1.2), layout="constrained")
     y, labels, ticks = 0, [], []
     for meta in metas:
         for run in runs:
-            gain = study["runs"][run]["gain"].get(meta)
+            gain = cells[run]["gain"].get(meta)
             if gain is None:
                 continue
             value, se = gain[kind]["value"], gain[kind]["se"]
@@ -790,14 +792,20 @@ def write_study_page(study: dict, path: str | Path) -> None:
                 f"median on the other. In-sample winners: "
                 + html.escape(", ".join(f"{m} {share:.0%}" for m, share in sorted(
                     pbo["in_sample_winner_share"].items(), key=lambda kv: -kv[1]))) + ".</p>")
-    title = f"Study of {study['n_runs']} runs"
+    spread = study.get("seed_spread")
+    spread_table = "" if not spread else "<h4>Seed spread: test skill over seeds beside its sampling SE</h4>" + _html_table(
+        pd.DataFrame([{"model": m, "seed SD": format_score(v["seed_sd"], digits=4),
+                       "sampling SE": format_score(v["sampling_se"], digits=4),
+                       "SD / SE": format_score(v["ratio"], digits=2), "cells": v["cells"]}
+                      for m, v in sorted(spread["skill"].items()) if v]))
+    title = f"Study of {study['n_runs']} runs" + (f" in {study['n_cells']} cells" if "n_cells" in study else "")
     text = (f"<!DOCTYPE html><html><head><meta charset='utf-8'><title>{html.escape(title)}</title>"
             f"<style>{_STYLE}</style></head><body><h3>{html.escape(title)}</h3>"
             f"<p class='note'>{html.escape(study['method'])}</p>"
             f"<h4>Test skill, pooled across runs</h4>{_html_table(pooled_table('pooled_skill'))}"
             f"<h4>Log-loss gain over each run's best base</h4>{_html_table(pooled_table('pooled_gain_log_loss'))}"
             f"<h4>Accuracy gain over each run's best base</h4>{_html_table(pooled_table('pooled_gain_accuracy'))}"
-            f"{_html_list('What auto chose', choices)}{_html_list('How meta_shrink blended', blends)}{pbo_line}"
+            f"{_html_list('What auto chose', choices)}{_html_list('How meta_shrink blended', blends)}{spread_table}{pbo_line}"
             f"<h4>Forest plot (log loss)</h4>{svg}</body></html>")
     with atomic_path(path) as tmp:
         Path(tmp).write_text(text)

@@ -136,7 +136,7 @@ def known_symbols(run_dir: str | Path, settings: dict) -> list[str]:
     results = _results_dir(run_dir)
     if results.is_dir():
         for folder in results.iterdir():
-            name = re.sub(r"_h\d+$", "", folder.name)  # results/{symbol} and results/{symbol}_h{h}
+            name = re.sub(r"_h\d+(_rep\d+)?$", "", folder.name)  # results/{symbol}, {symbol}_h{h}[_rep{r}]
             if folder.is_dir() and _is_symbol_name(name):
                 names.add(name)
     return sorted(names)

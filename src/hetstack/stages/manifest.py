@@ -74,19 +74,20 @@ def machine_record() -> dict:
             "cpu": cpu, "cores": os.cpu_count(), "memory_gib": memory_gib}
 
 
-def job_records(benchmarks_dir: str | Path, symbol: str, horizon: int, models: set[str]) -> list[dict]:
+def job_records(benchmarks_dir: str | Path, symbol: str, horizon: int, models: set[str], replicate: int = 0) -> list[dict]:
     """Wall seconds and peak memory of this run's jobs from Snakemake's benchmark files: the run's own
-    (benchmarks/{rule}/{symbol}_h{horizon}/...; a job of a model the run no longer has is left out)
-    and its symbol's (benchmarks/{rule}/{symbol}.tsv)."""
+    (benchmarks/{rule}/{symbol}_h{horizon}{replicate}/...; a job of a model the run no longer has is
+    left out) and its symbol's (benchmarks/{rule}/{symbol}.tsv)."""
     import csv
 
     from hetstack.catalogue import available
+    from hetstack.paths import run_name
 
     registered = set(available("base")) | set(available("meta"))
     root = Path(benchmarks_dir)
     rows = []
     for rule_dir in sorted(p for p in root.iterdir() if p.is_dir()) if root.is_dir() else []:
-        run_dir = rule_dir / f"{symbol}_h{horizon}"
+        run_dir = rule_dir / run_name(symbol, horizon, replicate)
         files = [(p, str(p.relative_to(run_dir).with_suffix(""))) for p in sorted(run_dir.rglob("*.tsv"))]
         files += [(p, symbol) for p in sorted(rule_dir.glob(f"{symbol}.tsv"))]
         for path, job in files:
@@ -109,7 +110,7 @@ def _number(text) -> float | None:
 
 def write_manifest(out: str, *, symbol: str, horizon: int, config: dict, config_digest: str,
                    settings_path: str, metas: list[str], data_files: list[str], bars_path: str, workflow_dir: str,
-                   benchmarks_dir: str = "benchmarks") -> dict:
+                   benchmarks_dir: str = "benchmarks", replicate: int = 0, fit_seed: int | None = None) -> dict:
     """manifest.json of one run folder, written before its reports (which read it): the scores
     `hetstack runs` and `diff` show come from the reports themselves. `metas`: as the config names
     them, as the report files are named."""
@@ -119,7 +120,8 @@ def write_manifest(out: str, *, symbol: str, horizon: int, config: dict, config_
     manifest = {
         "manifest_version": MANIFEST_VERSION,
         "run": {"symbol": symbol, "horizon": int(horizon), "base_models": bases, "meta_learners": metas,
-                "config_digest": config_digest},
+                "config_digest": config_digest,
+                **({"replicate": int(replicate), "fit_seed": fit_seed} if replicate else {})},
         "config": config,
         "code": code_record(workflow_dir),
         "packages": package_versions(),
@@ -127,7 +129,8 @@ def write_manifest(out: str, *, symbol: str, horizon: int, config: dict, config_
                    "synthetic": None if data_files else {"seed": config.get("seed"), **(config.get("synthetic") or {})},
                    "bars": file_record(bars_path)},
         "machine": machine_record(),
-        "jobs": job_records(benchmarks_dir, symbol, horizon, set(bases) | {canonical_name(m) for m in metas}),
+        "jobs": job_records(benchmarks_dir, symbol, horizon, set(bases) | {canonical_name(m) for m in metas},
+                            replicate),
     }
     write_json(out, manifest)
     return manifest

@@ -29,6 +29,8 @@ class ReportSettings:
     statistics: dict = field(default_factory=lambda: {"bootstrap_reps": 1000, "confidence": 0.95, "pbo_blocks": 16})
     seed: int = 42  # of the bootstrap resamples
     bet_sizing: bool = False  # trading.bet_sizing: a book sized by the probabilities beside the unit book
+    replicate: int = 0  # seed replicate r > 0: its models were fitted with seed fit_seed
+    fit_seed: int | None = None
 
 
 @dataclass(frozen=True)
@@ -106,6 +108,7 @@ def build_report(meta_requested: str, meta_dir: str, base_tests: dict[str, str],
     report = {
         "symbol": run.symbol,
         "horizon": run.horizon,
+        **({"replicate": run.replicate, "fit_seed": run.fit_seed} if run.replicate else {}),
         "data_source": source,
         "meta_learner": meta_requested,
         # the base whose probabilities the meta-learner passes on unchanged (auto keeping a base), else None
