@@ -96,3 +96,23 @@ def test_threads_reach_the_libraries():
     assert cat._classifier().get_params()["thread_count"] == 2
     lgb = get_spec("lightgbm").cls({}, threads=2)
     assert lgb._booster_params()["num_threads"] == 2
+
+
+def test_a_seed_bag_averages_its_members_and_reloads_without_pickle(easy_problem, tmp_path, monkeypatch):
+    from hetstack.models.seed_bag import SEED_STRIDE, SeedBag, fit_bag
+
+    X, y, Xv, yv, Xt, _ = easy_problem
+    spec = get_spec("lightgbm")
+    params = {"num_boost_round": 30, "num_leaves": 7}
+    bag = fit_bag(lambda seed: spec.cls(params, seed=seed), lambda m: m.fit(X, y, Xv, yv), 3, seed=42)
+    assert isinstance(bag, SeedBag) and [m.seed for m in bag.members] == [42, 42 + SEED_STRIDE, 42 + 2 * SEED_STRIDE]
+    members = [m.predict(Xt).probabilities for m in bag.members]
+    assert not np.allclose(members[0], members[1])  # feature_fraction draws columns by seed
+    np.testing.assert_allclose(bag.predict(Xt).probabilities, np.mean(members, axis=0), atol=1e-12)
+    bag.save(tmp_path / "bag")
+    monkeypatch.setattr(pickle, "load", lambda *a, **k: pytest.fail("unpickled"))
+    again = load_model(tmp_path / "bag")
+    assert isinstance(again, SeedBag) and again.name == "lightgbm"
+    np.testing.assert_array_equal(again.predict(Xt).probabilities, bag.predict(Xt).probabilities)
+    single = fit_bag(lambda seed: spec.cls(params, seed=seed), lambda m: m.fit(X, y, Xv, yv), 1, seed=42)
+    assert not isinstance(single, SeedBag) and single.seed == 42  # one seed: the plain model

@@ -104,6 +104,20 @@ def test_replicates_refit_every_model_with_its_own_seed_on_the_same_labels(tmp_p
 
 
 @pytest.mark.integration
+def test_a_seed_bagged_base_is_one_base_of_averaged_seeds_in_its_jobs(tmp_path, snakemake_run):
+    from hetstack.catalogue import load_model
+    from hetstack.models.seed_bag import SeedBag
+
+    write_config(tmp_path, tiny_config(model_params={"lightgbm": {"seed_bag": 2}}))
+    run = tmp_path / "results/SYN_h5"
+    snakemake_run(tmp_path, "--cores", "2", "results/SYN_h5/models/bases/lightgbm", "results/SYN_h5/test/ridge.parquet")
+    bag = load_model(run / "models/bases/lightgbm")
+    assert isinstance(bag, SeedBag) and len(bag.members) == 2
+    assert (run / "models/bases/lightgbm/member1/model.json").is_file()
+    assert not (run / "models/bases/ridge/member0").exists()  # only the base that asks for it
+
+
+@pytest.mark.integration
 def test_the_study_target_plans_every_runs_reports(tmp_path, snakemake_run):
     write_config(tmp_path, tiny_config(symbols=["SYN", "ALT"], horizons=[5, 10]))
     plan = snakemake_run(tmp_path, "--dry-run", "study").stdout

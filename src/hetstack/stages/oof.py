@@ -50,14 +50,26 @@ def fit_base(base: str, arrays: dict[str, str], samples: SampleTable, train_ids:
     fit_ids, val_ids = inner_validation_split(train_ids, samples.column("t1", train_ids), settings.val_split,
                                               settings.purge_bars, settings.embargo_bars)
     log.info("%s: fitting on %d samples (early-stopping slice %d)", base, len(fit_ids), len(val_ids))
+    from hetstack.models.seed_bag import BAG_KEY, fit_bag
+
     params = dict(settings.params)
+    n_seeds = int(params.pop(BAG_KEY, 1))
+    if n_seeds < 1:
+        from hetstack.errors import ConfigError
+
+        raise ConfigError(f"config: model_params.{base}.{BAG_KEY}", f"got {n_seeds}", "give 1 (no bagging) or more seeds")
     if "device" in getattr(spec.cls, "training_params", {}):
         params.setdefault("device", settings.device)
-    model = spec.cls(params, seed=settings.seed, threads=settings.threads)
     weights = fit_weights(samples.column("weight", fit_ids)) if settings.use_sample_weights else None
-    metrics = model.fit(adapter.rows(fit_ids), samples.column("label", fit_ids),
-                        adapter.rows(val_ids), samples.column("label", val_ids), sample_weights=weights)
-    log.info("%s: fit on %d samples, early-stopping slice %d: %s", base, len(fit_ids), len(val_ids), metrics)
+    X_fit, y_fit = adapter.rows(fit_ids), samples.column("label", fit_ids)
+    X_val, y_val = adapter.rows(val_ids), samples.column("label", val_ids)
+
+    def fit(model):
+        metrics = model.fit(X_fit, y_fit, X_val, y_val, sample_weights=weights)
+        log.info("%s (seed %d): fit on %d samples, early-stopping slice %d: %s", base, model.seed, len(fit_ids),
+                 len(val_ids), metrics)
+
+    model = fit_bag(lambda seed: spec.cls(params, seed=seed, threads=settings.threads), fit, n_seeds, settings.seed)
     return model, adapter
 
 
