@@ -310,6 +310,7 @@ META_SETTINGS = dict(
     use_sample_weights=hcfg.meta_sample_weights(config),
     drop_unskilled_bases=config["training"].get("drop_unskilled_bases", True),
     regime_window=REGIME_WINDOW,
+    refit_all_rows=config["training"].get("meta_refit_all_rows", True),
 )
 
 MLFLOW_URI = (config.get("tracking") or {}).get("mlflow_uri")

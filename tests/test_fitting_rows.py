@@ -74,9 +74,9 @@ def test_no_meta_fit_touches_its_validation_rows(tmp_path, recorded_fits, meta, 
     if use_oof_for_val:  # one meta per fold, validated on that fold's test rows, then the final fit
         scored = [set(f.test_ids.tolist()) for f in purged_kfold(ids, t1, SETTINGS["n_folds"], 5, 10)]
         scored.append(set())
-    else:
+    else:  # the validated fit, then the refit on all rows that is kept
         low, high = validation["val_sample_range"]
-        scored = [set(range(low, high + 1))]
+        scored = [set(range(low, high + 1)), set()]
     # meta_auto: per fit, every candidate on each of its purged folds, then the chosen one on all its rows;
     # meta_shrink: then the two parts of its blend
     choosing = meta in ("meta_auto", "meta_shrink")
@@ -159,3 +159,29 @@ def test_fit_weights_are_rescaled_over_the_fitted_rows():
     np.testing.assert_allclose(fit_weights(np.array([1.0, 2.0, 3.0])), [0.5, 1.0, 1.5])
     with pytest.raises(ValueError, match="finite"):
         fit_weights(np.array([1.0, np.nan]))
+
+
+@pytest.mark.parametrize("refit", [True, False])
+def test_the_kept_meta_is_refitted_on_all_oof_rows_after_its_validation(tmp_path, refit):
+    """meta_best_base on a matrix whose better base changes in the last OOF rows: the refit on all rows
+    picks the base that is best over all of them; the validated fit alone, the one best before."""
+    from hetstack.catalogue import load_model
+
+    matrix = oof_matrix(tmp_path / "matrix.parquet")
+    y = matrix["label"].to_numpy()
+    n = len(matrix)
+    sharp, flat = np.full((n, 3), 0.05), np.full((n, 3), 1 / 3)
+    sharp[np.arange(n), y + 1] = 0.9
+    late = np.arange(n) >= int(0.45 * n)  # "noise" is sharp on the last 55%, "good" flat there
+    for base, proba in (("good", np.where(late[:, None], flat, sharp)),
+                        ("noise", np.where(late[:, None], sharp, flat))):
+        for k, col in enumerate(prob_columns(base)):
+            matrix[col] = proba[:, k]
+    write_parquet(tmp_path / "matrix.parquet", matrix)
+    out = tmp_path / "model"
+    fit_meta("meta_best_base", str(tmp_path / "matrix.parquet"), BASES, str(out), MetaSettings(
+        params={}, seed=0, threads=1, use_oof_for_val=False, drop_unskilled_bases=False, refit_all_rows=refit,
+        **SETTINGS))
+    validation = json.loads((out / "validation.json").read_text())
+    assert ("refitted on all OOF rows" in validation["mode"]) == refit
+    assert load_model(out).contributions()["noise" if refit else "good"] == [1.0, 1.0, 1.0]

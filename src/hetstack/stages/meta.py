@@ -39,6 +39,9 @@ class MetaSettings:
     drop_unskilled_bases: bool = True
     regime_window: int = 1440  # bars behind the regime features (hetstack.regime) a meta may read
     candidate_params: dict | None = None  # meta_auto: each candidate's model_params
+    # after validating on the split, refit on every OOF row: the deployed meta (and meta_best_base's
+    # pick) then sees the latest OOF rows, the ones nearest the test period
+    refit_all_rows: bool = True
 
 
 class MetaFitter:
@@ -124,6 +127,9 @@ def fit_meta_rows(meta: str, matrix, base_names: list[str], settings: MetaSettin
         model = fitter.fit(fit_mask)
         val_proba = fitter.predict(model, val_mask)
         mode = f"fit on the first {1 - cfg.val_split:.0%} of OOF rows, validated on the purged last {cfg.val_split:.0%}"
+        if cfg.refit_all_rows:
+            model = fitter.fit(np.ones(len(ids), dtype=bool))
+            mode += "; the model kept is refitted on all OOF rows"
     return model, validation_record(mode, fitter.X, fitter.y, ids, fit_mask, val_mask, val_proba, base_names,
                                     model.base_names)
 
