@@ -40,3 +40,24 @@ def test_meta_rejects_a_matrix_of_the_wrong_width():
     meta = get_spec("meta_ridge").cls({}, base_names=["a", "b", "c"])
     with pytest.raises(ValueError, match="9 columns"):
         meta.fit(X, y)
+
+
+@pytest.mark.parametrize("name", [m for m in __import__("hetstack.catalogue", fromlist=["available"]).available("meta")
+                                  if m not in ("meta_auto", "meta_shrink")])
+def test_every_meta_predicts_the_same_after_loading_with_bases_out_of_alphabetical_order(name, tmp_path):
+    """Saved state is canonical JSON (sorted keys): nothing may index bases by the order of its keys."""
+    from hetstack.regime import REGIME_FEATURES
+
+    X, y = oof_matrix()
+    rng = np.random.default_rng(3)
+    X = np.hstack([X[:, 3:], X[:, :3], rng.dirichlet([1, 1, 1], len(y))])  # noise, good, noise2
+    names = ["zeta", "alpha", "mid"]  # "alpha" carries the label
+    meta = get_spec(name).cls({}, seed=0, threads=1, base_names=names)
+    if meta.reads_regime:
+        X = np.hstack([X, rng.normal(size=(len(y), len(REGIME_FEATURES)))])
+    meta.fit(X[:2000], y[:2000], X[2000:2500], y[2000:2500])
+    meta.save(tmp_path / "m")
+    loaded = load_model(tmp_path / "m")
+    assert loaded.base_names == names
+    np.testing.assert_allclose(loaded.predict(X[2500:]).probabilities, meta.predict(X[2500:]).probabilities,
+                               rtol=0, atol=1e-12)

@@ -62,10 +62,10 @@ class MetaLearner(BaseModel):
         write_json(Path(path) / "bases.json", {"base_names": self.base_names})
 
     @classmethod
-    def load(cls, path, threads: int = 1):
-        model = super().load(path, threads=threads)
-        model.base_names = read_json(Path(path) / "bases.json")["base_names"]
-        return model
+    def _unfitted(cls, path, header: dict, threads: int):
+        # the base names first: _load may look bases up by name
+        return cls(header["params"], seed=header["seed"], threads=threads,
+                   base_names=read_json(Path(path) / "bases.json")["base_names"])
 
 
 class LinearMeta(MetaLearner):

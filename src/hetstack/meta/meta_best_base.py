@@ -42,5 +42,6 @@ class BestBaseMeta(MetaLearner):
 
     def _load(self, path: Path) -> None:
         state = read_json(path / "best_base.json")
-        self.chosen_ = list(state["fit_log_losses"]).index(state["chosen"])
-        self.fit_log_losses_ = list(state["fit_log_losses"].values())
+        # by name: the saved JSON's keys are sorted, not in the order of the meta's inputs
+        self.chosen_ = self.base_names.index(state["chosen"])
+        self.fit_log_losses_ = [state["fit_log_losses"][b] for b in self.base_names]

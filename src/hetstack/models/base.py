@@ -216,12 +216,17 @@ class BaseModel:
         header = json.loads((path / "model.json").read_text())
         if header["name"] != cls.name:
             raise ValueError(f"{path}: holds model {header['name']!r}, not {cls.name!r}")
-        model = cls(header["params"], seed=header["seed"], threads=threads)
+        model = cls._unfitted(path, header, threads)
         model.input_shape_ = tuple(header["input_shape"])
         model.prior_shift_ = np.asarray(header["prior_shift"], dtype=np.float64)
         model._load(path)
         model.is_fitted = True
         return model
+
+    @classmethod
+    def _unfitted(cls, path: Path, header: dict, threads: int) -> "BaseModel":
+        """The model load() fills in with _load: constructed as it was before fitting."""
+        return cls(header["params"], seed=header["seed"], threads=threads)
 
     # --- hooks ---
     def _fit(self, X, y, X_val, y_val, sample_weight) -> int | None:
