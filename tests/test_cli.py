@@ -169,15 +169,17 @@ def test_status_of_a_symbol_folder_names_the_run_folders(tmp_path, monkeypatch, 
     err = capsys.readouterr().err.strip()
     assert err == ("hetstack error: results/MES: a symbol folder (bars, features), not a run folder; fix: pass a run "
                    "folder results/MES_h{horizon} (none built yet: `hetstack train --symbol MES --horizon H`)")
-    for run in ("results/MES_h20", "results/MES_h5", "results/MGC_h20"):
+    for run in ("results/MES_h20", "results/MES_h20_rep1", "results/MES_h5", "results/MGC_h20"):
         (tmp_path / run).mkdir()
     assert cli.main(["status", "results/MES/"]) == 1
     err = capsys.readouterr().err.strip()
-    assert len(err.splitlines()) == 1 and err.endswith("fix: pass a run folder: results/MES_h20, results/MES_h5")
+    assert len(err.splitlines()) == 1 and err.endswith(
+        "fix: pass a run folder: results/MES_h20, results/MES_h20_rep1, results/MES_h5")
     assert cli.main(["status", "results"]) == 1  # the results folder itself
-    assert capsys.readouterr().err.strip().endswith(
-        "results: not a run folder; fix: pass a run folder: results/MES_h20, results/MES_h5, results/MGC_h20")
-    assert cli.main(["status", "results/MES_h20"]) == 0 and "incomplete" in capsys.readouterr().out
+    assert capsys.readouterr().err.strip().endswith("results: not a run folder; fix: pass a run folder: results/MES_h20, "
+                                                    "results/MES_h20_rep1, results/MES_h5, results/MGC_h20")
+    for run in ("results/MES_h20", "results/MES_h20_rep1"):  # a seed replicate is a run folder too
+        assert cli.main(["status", run]) == 0 and "incomplete" in capsys.readouterr().out
 
 
 def test_train_runs_the_current_folders_workflow(tmp_path, monkeypatch, capsys):

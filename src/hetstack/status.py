@@ -8,7 +8,8 @@ from pathlib import Path
 
 from hetstack import paths
 
-RUN_NAME = re.compile(r"[^_]+_h\d+")  # results/{symbol}_h{horizon}; symbols have no "_"
+# results/{symbol}_h{horizon}[_rep{r}]; symbols have no "_"
+RUN_NAME = re.compile(r"[^_]+_h\d+" + paths.REPLICATE_PATTERN)
 # Anything of these makes a folder a run folder, whatever its name.
 RUN_FILES = (paths.LABELS, paths.SPLITS, paths.SETTINGS, paths.MANIFEST, paths.META_MATRIX, paths.OOF_DIR, "models")
 

@@ -281,7 +281,7 @@ def choose_candidate(cv_probabilities: dict[str, np.ndarray], y: np.ndarray, fol
     scores, df = {}, len(np.unique(fold_of_row)) - 1
     for name, proba in cv_probabilities.items():
         gap = losses[name] - losses[best]
-        se, df = se_group_means(gap, fold_of_row)
+        se = se_group_means(gap, fold_of_row)[0]
         scores[name] = {**{k: classification_metrics(y, proba, prior=prior)[k] for k in ("log_loss", "accuracy", "skill")},
                         "log_loss_above_best": float(gap.mean()), "log_loss_above_best_se": se}
     threshold = one_se_threshold(margin_se, df)
