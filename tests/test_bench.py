@@ -237,3 +237,19 @@ def test_effects_stack_gain_is_paired_against_the_reports_best_base_and_the_test
     # the pool of a and b, fitted on the test rows, is at least as good as b there
     assert gain["pool_gain_log_loss"] >= gain["gain_log_loss"] - gain["test_best_gain_log_loss"] - 1e-3
     assert gain["share_of_pool"] == pytest.approx(gain["gain_log_loss"] / gain["pool_gain_log_loss"])
+
+
+def test_study_targets_read_autos_pooled_gain_its_worst_run_and_the_fixed_metas_lead():
+    import study
+
+    def gain(value, se):
+        return {"log_loss": {"value": value, "se": se}}
+
+    built = {"runs": {"A_h5": {"gain": {"auto": gain(-0.02, 0.01), "meta_ridge": gain(0.01, 0.01)}},
+                      "B_h5": {"gain": {"auto": gain(0.0, 0.0), "meta_ridge": gain(0.03, 0.01)}}},
+             "pooled_gain_log_loss": {"auto": {"estimate": -0.01, "se": 0.008},
+                                      "meta_ridge": {"estimate": 0.02, "se": 0.01}}}
+    found = study.targets(built)
+    assert found["auto_pooled_z"] == pytest.approx(-1.25)
+    assert found["auto_worst_run_z"] == {"run": "A_h5", "z": pytest.approx(-2.0)}  # B's exact zero has no z
+    assert found["fixed_meta_ahead_of_auto_in_pooled_se"]["meta_ridge"] == pytest.approx(3.0)  # 0.03 / max(SEs)
