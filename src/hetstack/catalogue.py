@@ -40,8 +40,9 @@ def aliases(kind: str = "meta") -> dict[str, str]:
 def load_model(path: str | Path, threads: int = 1) -> BaseModel:
     """Load any saved model by the name stored in its model.json (never unpickles)."""
     header = json.loads((Path(path) / "model.json").read_text())
+    cls = get_spec(header["name"], where=str(path)).cls
     if "seed_bag" in header:  # a base fitted with several seeds (hetstack.models.seed_bag)
         from hetstack.models.seed_bag import SeedBag
 
-        return SeedBag.load(path, threads=threads)
-    return get_spec(header["name"], where=str(path)).cls.load(path, threads=threads)
+        return SeedBag.load(path, cls, threads=threads)
+    return cls.load(path, threads=threads)

@@ -39,13 +39,11 @@ class SeedBag:
                                          BAG_KEY: len(self.members), "seeds": [m.seed for m in self.members]})
 
     @classmethod
-    def load(cls, path: str | Path, threads: int = 1) -> "SeedBag":
-        from hetstack.catalogue import get_spec
-
+    def load(cls, path: str | Path, member_cls: type[BaseModel], threads: int = 1) -> "SeedBag":
+        """The bag saved in `path`, whose members are `member_cls` (hetstack.catalogue.load_model finds it)."""
         path = Path(path)
         header = json.loads((path / "model.json").read_text())
-        spec = get_spec(header["name"], where=str(path))
-        return cls([spec.cls.load(path / f"member{i}", threads=threads) for i in range(int(header[BAG_KEY]))])
+        return cls([member_cls.load(path / f"member{i}", threads=threads) for i in range(int(header[BAG_KEY]))])
 
 
 def fit_bag(make, fit, n_seeds: int, seed: int):
