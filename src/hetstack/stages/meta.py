@@ -228,21 +228,21 @@ def shrink_toward_base(cv_probabilities: dict[str, np.ndarray], y: np.ndarray, f
     (simplest) candidate, the best single base. alpha is the grid weight with the lowest log loss over
     the candidates' cross-validated probabilities. Its own honest score is cross-fitted: each fold is
     blended with the alpha chosen on the other folds, and that loss is recorded beside the base's."""
+    from hetstack.evaluation import class_prior, per_sample_scores
     from hetstack.statistics import se_group_means
 
     names = list(cv_probabilities)
     toward = names[0]
-    y_idx = np.asarray(y, dtype=np.int64) + 1
-    rows = np.arange(len(y_idx))
+    prior = class_prior(y)
 
     def loss(p):
-        return -np.log(np.clip(p[rows, y_idx], 1e-15, None))
+        return per_sample_scores(y, p, prior)["log_loss"]
 
     stacker = min(names[1:], key=lambda n: loss(cv_probabilities[n]).mean()) if len(names) > 1 else toward
     p_s, p_b = cv_probabilities[stacker], cv_probabilities[toward]
     losses = np.stack([loss(a * p_s + (1 - a) * p_b) for a in SHRINK_GRID])  # (grid, rows)
     alpha = float(SHRINK_GRID[int(np.argmin(losses.mean(axis=1)))])
-    crossfit = np.empty(len(y_idx))
+    crossfit = np.empty(len(y))
     per_fold = {}
     for k in np.unique(fold_of_row):
         inside = fold_of_row == k
@@ -250,7 +250,7 @@ def shrink_toward_base(cv_probabilities: dict[str, np.ndarray], y: np.ndarray, f
         crossfit[inside] = losses[a, inside]
         per_fold[int(k)] = float(SHRINK_GRID[a])
     gain = loss(p_b) - crossfit
-    se, df = se_group_means(gain, fold_of_row)
+    se = se_group_means(gain, fold_of_row)[0]
     return {"toward": toward, "stacker": stacker, "alpha": alpha, "alpha_by_fold": per_fold,
             "crossfit_log_loss": float(crossfit.mean()), "crossfit_gain_over_toward": float(gain.mean()),
             "crossfit_gain_se": se,
@@ -270,14 +270,12 @@ def choose_candidate(cv_probabilities: dict[str, np.ndarray], y: np.ndarray, fol
     from the per-fold means of that difference (each fold's candidates are fitted once, so its rows err
     together) and the margin is widened to the t quantile of as many degrees of freedom as folds - 1,
     so that a gap of zero mean crosses it as often as a normal one crosses `margin_se` SEs."""
-    from hetstack.evaluation import class_prior, classification_metrics
+    from hetstack.evaluation import class_prior, classification_metrics, per_sample_scores
     from hetstack.statistics import one_se_threshold, se_group_means
 
-    y_idx = np.asarray(y, dtype=np.int64) + 1
-    rows = np.arange(len(y_idx))
-    losses = {n: -np.log(np.clip(p[rows, y_idx], 1e-15, None)) for n, p in cv_probabilities.items()}
-    best = min(losses, key=lambda n: losses[n].mean())
     prior = class_prior(y)
+    losses = {n: per_sample_scores(y, p, prior)["log_loss"] for n, p in cv_probabilities.items()}
+    best = min(losses, key=lambda n: losses[n].mean())
     scores, df = {}, len(np.unique(fold_of_row)) - 1
     for name, proba in cv_probabilities.items():
         gap = losses[name] - losses[best]
@@ -288,7 +286,7 @@ def choose_candidate(cv_probabilities: dict[str, np.ndarray], y: np.ndarray, fol
     chosen = next(n for n in cv_probabilities
                   if n == best or scores[n]["log_loss_above_best"] <= threshold * scores[n]["log_loss_above_best_se"])
     return {"chosen": chosen, "lowest_cv_log_loss": best, "order": list(cv_probabilities), "candidates": scores,
-            "n_rows": int(len(y_idx)), "n_folds": int(df + 1), "threshold_se": threshold,
+            "n_rows": int(len(y)), "n_folds": int(df + 1), "threshold_se": threshold,
             "rule": "first candidate (simplest first) whose purged K-fold log loss over the meta's fit rows "
                     f"is within {margin_se:g} paired SE of the lowest (SE of the {df + 1} per-fold means, "
                     f"widened to {threshold:.3g} SE by the t quantile of {df} degrees of freedom)"}
