@@ -6,6 +6,8 @@ rule bars:
         source=symbol_file("bars_source.json"),
     log:
         "logs/bars/{symbol}.log",
+    benchmark:
+        "benchmarks/bars/{symbol}.tsv"
     conda:
         "../envs/hetstack.yaml"
     params:

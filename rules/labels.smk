@@ -8,6 +8,8 @@ rule labels:
         splits=run_file("splits.json"),
     log:
         "logs/labels/{symbol}_h{horizon}{replicate}.log",
+    benchmark:
+        "benchmarks/labels/{symbol}_h{horizon}{replicate}.tsv"
     conda:
         "../envs/hetstack.yaml"
     params:

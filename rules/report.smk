@@ -17,6 +17,8 @@ rule report:
         predictions=run_file("predictions/{meta}_test.parquet"),
     log:
         "logs/report/{symbol}_h{horizon}{replicate}/{meta}.log",
+    benchmark:
+        "benchmarks/report/{symbol}_h{horizon}{replicate}/{meta}.tsv"
     localrule: True
     conda:
         "../envs/hetstack.yaml"

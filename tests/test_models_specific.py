@@ -149,6 +149,64 @@ def test_lightgbm_multires_finds_an_interaction_of_two_far_apart_window_values(t
     np.testing.assert_allclose(again.predict(test).probabilities, proba)
 
 
+def test_lightgbm_multires_streams_its_windows_into_the_same_booster_as_the_flattened_matrix(monkeypatch):
+    """The lgb.Sequence path (no (N, TF x T x 5) matrix) bins and boosts exactly like the in-memory one
+    while the bin sample covers every row; with a smaller sample it still learns, and prediction a
+    chunk at a time equals prediction at once."""
+    import hetstack.adapters as adapters
+    import hetstack.models.lightgbm_multires as multires
+    from hetstack.adapters import MultiResSet, flat_windows
+
+    rng = np.random.default_rng(1)
+    n, tfs, seq_len = 2400, [1, 5], 8
+    ohlc = np.exp(rng.normal(0, 0.01, (len(tfs), n + 100, 5)).cumsum(axis=1)).astype(np.float32) * 100
+    windows = MultiResSet(ohlc, tfs, np.arange(100, n + 100), seq_len)
+    flat = flat_windows(windows)
+    y = np.sign(flat[:, 3] + 0.5 * rng.normal(size=n)).astype(int)
+    params = {"num_boost_round": 40, "early_stopping_rounds": 10}
+    fit, val = np.arange(1600), np.arange(1700, 2000)
+    test = adapters.subset(windows, np.arange(2000, n))
+    streamed = get_spec("lightgbm_multires").cls(params, seed=3)
+    streamed.fit(adapters.subset(windows, fit), y[fit], adapters.subset(windows, val), y[val])
+    in_memory = get_spec("lightgbm").cls(params, seed=3)
+    in_memory.fit(flat[fit], y[fit], flat[val], y[val])
+    proba = streamed.predict(test).probabilities
+    np.testing.assert_array_equal(proba, in_memory.predict(flat[2000:]).probabilities)
+    monkeypatch.setattr(adapters, "CHUNK_VALUES", 7 * flat.shape[1])  # 7-row prediction chunks
+    monkeypatch.setattr(multires, "SAMPLE_VALUES", 300 * flat.shape[1])  # bins from 300 sampled rows
+    np.testing.assert_array_equal(streamed.predict(test).probabilities, proba)
+    sampled = get_spec("lightgbm_multires").cls(params, seed=3)
+    sampled.fit(adapters.subset(windows, fit), y[fit], adapters.subset(windows, val), y[val])
+    assert np.mean(np.array([-1, 0, 1])[sampled.predict(test).probabilities.argmax(1)] == y[2000:]) > 0.6
+
+
+def test_logistic_window_caps_its_fit_matrix_and_predicts_a_chunk_at_a_time(monkeypatch):
+    """max_fit_mb keeps evenly spaced samples (the rest never flattened); chunked prediction equals
+    prediction at once."""
+    import hetstack.adapters as adapters
+    from hetstack.adapters import WindowSet
+    from hetstack.models.logistic_window import capped_positions
+
+    np.testing.assert_array_equal(capped_positions(10, 2**18, 4.0), [0, 3, 6, 9])  # 1 MB rows: 4 of 10
+    np.testing.assert_array_equal(capped_positions(3, 2**18, 4.0), [0, 1, 2])
+    rng = np.random.default_rng(0)
+    rows = rng.normal(size=(3000, 6)).astype(np.float32)
+    ids = np.arange(40, 3000)
+    y = np.sign(rows[ids - 20, 2] + 0.3 * rng.normal(size=len(ids))).astype(int)
+    width = 32 * 6 * 4 / 2**20  # MB a sample
+    capped = get_spec("logistic_window").cls({"C_grid": [1e-3], "max_fit_mb": 500 * width}, seed=0)
+    seen = []
+    real_flat = adapters.flat_windows
+    monkeypatch.setattr("hetstack.models.logistic_window.flat_windows", lambda w: seen.append(len(w)) or real_flat(w))
+    capped.fit(WindowSet(rows, ids[:2000], 32), y[:2000])
+    assert seen[0] == 500
+    test = WindowSet(rows, ids[2000:], 32)
+    proba = capped.predict(test).probabilities
+    assert np.mean(np.array([-1, 0, 1])[proba.argmax(axis=1)] == y[2000:]) > 0.7  # 500 evenly spaced rows suffice
+    monkeypatch.setattr(adapters, "CHUNK_VALUES", 64 * 32 * 6)
+    np.testing.assert_allclose(capped.predict(test).probabilities, proba, rtol=1e-12)
+
+
 def test_logistic_window_reads_a_value_far_back_in_the_window_and_picks_C_on_the_validation_slice(tmp_path):
     from hetstack.adapters import WindowSet
 

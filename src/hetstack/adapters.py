@@ -12,6 +12,7 @@ a batch of windows is ever copied out (`batch(positions)`), never the whole (N, 
 
 from __future__ import annotations
 
+import copy
 from pathlib import Path
 
 import numpy as np
@@ -66,6 +67,35 @@ def flat_windows(windows) -> np.ndarray:
         stop = min(start + ROWS_PER_CHUNK, n)
         out[start:stop] = windows.batch(np.arange(start, stop)).reshape(stop - start, width)
     return out
+
+
+def subset(windows, positions: np.ndarray):
+    """The samples at `positions` of an array or of a lazy window set, which stays lazy."""
+    positions = np.asarray(positions, dtype=np.int64)
+    if isinstance(windows, np.ndarray):
+        return windows[positions]
+    part = copy.copy(windows)
+    part.sample_ids = windows.sample_ids[positions]
+    part.shape = (len(positions), *windows.shape[1:])
+    return part
+
+
+CHUNK_VALUES = 50_000_000  # values in one flattened chunk: about 200 MB of float32
+
+
+def chunk_rows(windows, max_values: int = CHUNK_VALUES) -> int:
+    """Samples per flattened chunk of at most `max_values` values (at least 1)."""
+    return max(1, int(max_values) // max(1, int(np.prod(windows.shape[1:]))))
+
+
+def map_flat(fn, windows, max_values: int = CHUNK_VALUES) -> np.ndarray:
+    """fn over the flattened samples of `windows`, a chunk at a time, results stacked by row: a full-size
+    window set flattened at once would be (N, T x F), tens of GB."""
+    n, rows = len(windows), chunk_rows(windows, max_values)
+    if n <= rows:
+        return fn(flat_windows(windows))
+    return np.concatenate([fn(flat_windows(subset(windows, np.arange(start, min(n, start + rows)))))
+                           for start in range(0, n, rows)])
 
 
 class SequenceAdapter:

@@ -10,6 +10,7 @@ import copy
 import logging
 import math
 import os
+import time
 from dataclasses import dataclass
 
 import numpy as np
@@ -164,26 +165,34 @@ def fit_network(model: Classifier, X, y: np.ndarray, sample_weight, X_val, y_val
         model.train()
         order = rng.permutation(len(y))
         total, seen = 0.0, 0
+        batch_seconds, step_seconds = 0.0, 0.0  # assembling batches vs forward, backward and step
         for start in range(0, len(order), batch_size):
+            started = time.perf_counter()
             # sorted positions keep reads from the memory map sequential
             idx = np.sort(order[start:start + batch_size])
             xb = to_device(np.ascontiguousarray(take(X, idx), dtype=np.float32), device)
             yb = to_device(y[idx].astype(np.int64), device)
             wb = to_device(weights[idx].astype(np.float32), device)
+            with torch.no_grad():  # buffers only: normalizing outside the graph changes no gradient
+                xb = model.standardize(xb)
+            assembled = time.perf_counter()
             optimizer.zero_grad(set_to_none=True)
-            loss = (loss_fn(model(xb), yb) * wb).mean()
+            loss = (loss_fn(model.backbone(xb), yb) * wb).mean()
             loss.backward()
             nn.utils.clip_grad_norm_(model.parameters(), 1.0)
             optimizer.step()
-            total += loss.item() * len(idx)
+            total += loss.item() * len(idx)  # .item() waits for the device: the step is over
             seen += len(idx)
+            batch_seconds += assembled - started
+            step_seconds += time.perf_counter() - assembled
         epochs_run = epoch + 1
+        pace = f"{seen} samples: batches {batch_seconds:.2f} s, forward/backward {step_seconds:.2f} s"
         if X_val is None or not len(y_val):
             best = (math.nan, epoch, copy.deepcopy(model.state_dict()))
-            log.info("epoch %d: train loss %.5f", epoch, total / seen)
+            log.info("epoch %d: train loss %.5f; %s", epoch, total / seen, pace)
             continue
         val_loss = evaluate_loss(model, X_val, y_val, batch_size, device, logit_offset)
-        log.info("epoch %d: train loss %.5f, val loss %.5f", epoch, total / seen, val_loss)
+        log.info("epoch %d: train loss %.5f, val loss %.5f; %s", epoch, total / seen, val_loss, pace)
         if val_loss < best[0] - 1e-6:
             best = (val_loss, epoch, copy.deepcopy(model.state_dict()))
         elif epoch - best[1] >= patience:
