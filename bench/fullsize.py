@@ -115,7 +115,7 @@ def pace_from_log(path: Path) -> dict:
             out["fit_samples"] = int(match.group(1))
             break
     steps = [(t, int(m.group(1))) for t, msg in lines if (m := BOOSTER_STEP.search(msg))]
-    if len(steps) >= 2 and steps[-1][1] > steps[0][1]:
+    if len(steps) >= 2:
         # the first fit only (a seed bag or a C grid fits again): up to where the count falls
         first = [steps[0]]
         for step in steps[1:]:

@@ -259,8 +259,9 @@ def candidate_params(wildcards):
 
 
 def fit_threads(wildcards):
-    """Boosters and networks use the configured threads; linear models one."""
-    heavy = _base_spec(wildcards.base).family != "classical"
+    """Boosters, networks and wide models use the configured threads; linear models one."""
+    spec = _base_spec(wildcards.base)
+    heavy = spec.family != "classical" if spec.cls.threaded_fit is None else spec.cls.threaded_fit
     return config.get("threads", {}).get("fit", 2) if heavy else 1
 
 

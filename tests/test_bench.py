@@ -253,3 +253,60 @@ def test_study_targets_read_autos_pooled_gain_its_worst_run_and_the_fixed_metas_
     assert found["auto_pooled_z"] == pytest.approx(-1.25)
     assert found["auto_worst_run_z"] == {"run": "A_h5", "z": pytest.approx(-2.0)}  # B's exact zero has no z
     assert found["fixed_meta_ahead_of_auto_in_pooled_se"]["meta_ridge"] == pytest.approx(3.0)  # 0.03 / max(SEs)
+
+
+def test_fullsize_reads_paces_from_job_logs(tmp_path):
+    """Boosters: seconds per iteration over the first fit's progress lines; neural bases: the epoch
+    lines' batch and forward/backward seconds, and epoch-to-epoch time."""
+    import fullsize
+
+    log = tmp_path / "fold0.log"
+    log.write_text("2026-12-06 10:00:00,000 INFO hetstack: catboost: fitting on 1000 samples (early-stopping slice 100)\n"
+                   "2026-12-06 10:00:10,000 INFO hetstack: catboost: iteration 100/2000 learn 0.9\n"
+                   "2026-12-06 10:00:30,000 INFO hetstack: catboost: iteration 300/2000 learn 0.8\n"
+                   "2026-12-06 10:01:00,000 INFO hetstack: catboost: iteration 100/2000 learn 0.9\n")
+    pace = fullsize.pace_from_log(log)
+    assert pace["fit_samples"] == 1000 and pace["s_per_iteration"] == pytest.approx(0.1)
+    assert pace["iterations_logged"] == 300 and "epochs" not in pace
+    log.write_text("2026-12-06 10:00:00,000 INFO hetstack.nn: epoch 0: train loss 1.1, val loss 1.0; "
+                   "500 samples: batches 2.00 s, forward/backward 8.00 s\n"
+                   "2026-12-06 10:00:12,500 INFO hetstack.nn: epoch 1: train loss 1.0, val loss 1.0; "
+                   "500 samples: batches 1.00 s, forward/backward 9.00 s\n")
+    pace = fullsize.pace_from_log(log)
+    assert pace["epochs"] == 2 and pace["train_s_per_epoch"] == pytest.approx(10.0)
+    assert pace["samples_per_s"] == pytest.approx(50.0) and pace["batch_over_step"] == pytest.approx(3.0 / 17.0)
+    assert pace["epoch_s"] == pytest.approx(12.5)
+
+
+def test_fullsize_projects_five_folds_and_a_retrain_per_base_on_two_and_sixteen_cores():
+    import fullsize
+
+    rows = [{"rule": "features", "job": "MES", "s": 10.0},
+            {"rule": "oof_fold", "job": "MES_h20/a/fold0", "s": 100.0},
+            {"rule": "retrain_base", "job": "MES_h20/a", "s": 130.0},
+            {"rule": "oof_fold", "job": "MES_h20/b/fold0", "s": 40.0, "retrain_ratio": 1.5}]
+    p = fullsize.project(rows, ["a", "b"], tail_s=5.0, threads=2)
+    assert p["per_base"]["a"] == {"fold_s": 100.0, "retrain_s": 130.0, "retrain_measured": True, "total_s": 630.0}
+    assert p["per_base"]["b"]["retrain_s"] == pytest.approx(60.0) and not p["per_base"]["b"]["retrain_measured"]
+    assert p["two_cores_s"] == pytest.approx(10 + 630 + 260 + 5)
+    assert p["lanes"] == 8 and p["sixteen_cores_s"] == pytest.approx(10 + 140 + 5)  # 12 jobs, longest first, on 8 lanes
+
+
+@pytest.mark.integration
+def test_fullsize_quick_measures_every_job_and_checks_its_projection_on_a_whole_run(tmp_path):
+    import json
+
+    env = dict(os.environ, HETSTACK_BENCH_OUT=str(tmp_path))
+    result = subprocess.run([sys.executable, str(BENCH / "fullsize.py"), "--quick", "--whole", "--threads", "1",
+                             "--workdir", str(tmp_path / "work")], capture_output=True, text=True, timeout=900, env=env)
+    assert result.returncode == 0, result.stdout[-3000:] + result.stderr[-3000:]
+    out = json.loads((tmp_path / "fullsize-quick.json").read_text())
+    rules = {(r["rule"], r["job"].split("/")[-1]) for r in out["jobs"]}
+    assert {("bars", "MES"), ("features", "MES"), ("multires", "MES"), ("labels", "MES_h20")} <= rules
+    assert {("oof_fold", "fold0"), ("retrain_base", "catboost"), ("retrain_base", "logistic_window")} <= rules
+    assert all(r["s"] > 0 for r in out["jobs"]) and out["samples"]["train"] > 0
+    booster = next(r for r in out["jobs"] if r["rule"] == "oof_fold" and "/catboost/" in r["job"])
+    assert booster["s_per_iteration"] > 0 and booster["fit_samples"] > 0
+    p = out["projection"]
+    assert p["two_cores_s"] >= p["sixteen_cores_s"] > 0 and p["tail_source"] == "measured (--whole)"
+    assert out["whole"]["wall_s"] > 0 and out["sizes"]["meta_matrix_mb"] > 0

@@ -152,6 +152,9 @@ class BaseModel:
     # False where fitting learns no class frequencies (a plain vote, a selection of bases): then no
     # class offset is fitted (fit_class_offset) and predict() leaves the probabilities as they are.
     learns_class_prior = True
+    # Whether a fit job gets threads.fit threads: boosters, networks and wide models; a linear model on
+    # 180 columns gains nothing from a second thread.
+    threaded_fit: bool | None = None  # None: every family but classical
 
     def __init__(self, params: dict[str, Any] | None = None, *, seed: int = 0, threads: int = 1):
         self.params = {**self.default_params, **(params or {})}

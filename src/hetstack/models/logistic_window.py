@@ -29,6 +29,7 @@ class LogisticWindowModel(LogisticModel):
     default_params = {"C_grid": [1e-5, 1e-4, 1e-3], "max_iter": 300, "tol": 1e-4, "class_weight": None,
                       "max_fit_mb": 2048}
     state_file = "logistic_window.json"
+    threaded_fit = True  # lbfgs steps are (N, T x F) products: BLAS threads pay
 
     def _fit(self, X, y, X_val, y_val, sample_weight):
         from threadpoolctl import threadpool_limits
