@@ -166,17 +166,20 @@ def test_lightgbm_multires_streams_its_windows_into_the_same_booster_as_the_flat
     params = {"num_boost_round": 40, "early_stopping_rounds": 10}
     fit, val = np.arange(1600), np.arange(1700, 2000)
     test = adapters.subset(windows, np.arange(2000, n))
+    weights = rng.uniform(0.5, 1.5, len(fit))  # with weights on the train set, the validation metric too
     streamed = get_spec("lightgbm_multires").cls(params, seed=3)
-    streamed.fit(adapters.subset(windows, fit), y[fit], adapters.subset(windows, val), y[val])
+    metrics = streamed.fit(adapters.subset(windows, fit), y[fit], adapters.subset(windows, val), y[val],
+                           sample_weights=weights)
+    assert metrics.best_iteration > 1 and np.isfinite(streamed.booster.best_score["valid_0"]["multi_logloss"])
     in_memory = get_spec("lightgbm").cls(params, seed=3)
-    in_memory.fit(flat[fit], y[fit], flat[val], y[val])
+    in_memory.fit(flat[fit], y[fit], flat[val], y[val], sample_weights=weights)
     proba = streamed.predict(test).probabilities
     np.testing.assert_array_equal(proba, in_memory.predict(flat[2000:]).probabilities)
     monkeypatch.setattr(adapters, "CHUNK_VALUES", 7 * flat.shape[1])  # 7-row prediction chunks
     monkeypatch.setattr(multires, "SAMPLE_VALUES", 300 * flat.shape[1])  # bins from 300 sampled rows
     np.testing.assert_array_equal(streamed.predict(test).probabilities, proba)
     sampled = get_spec("lightgbm_multires").cls(params, seed=3)
-    sampled.fit(adapters.subset(windows, fit), y[fit], adapters.subset(windows, val), y[val])
+    sampled.fit(adapters.subset(windows, fit), y[fit], adapters.subset(windows, val), y[val], sample_weights=weights)
     assert np.mean(np.array([-1, 0, 1])[sampled.predict(test).probabilities.argmax(1)] == y[2000:]) > 0.6
 
 

@@ -91,15 +91,19 @@ def test_rule_threads_become_train_settings_threads():
 
 @pytest.mark.integration
 def test_fold_job_gets_threads_fit_from_the_rule(tmp_path):
-    """threads.fit: 2 with --cores 2: the lightgbm fold job runs with 2 threads, the ridge one with 1."""
+    """threads.fit: 2 with --cores 2: the lightgbm and logistic_window (a wide linear model) fold jobs run
+    with 2 threads, the ridge one with 1."""
     from test_workflow import TINY
 
-    (tmp_path / "tiny.yaml").write_text(yaml.safe_dump({**TINY, "threads": {"fit": THREADS}}))
-    cmd = snakemake_command(tmp_path, "--cores", str(THREADS),
-                            "results/SYN_h5/oof/lightgbm/fold0.parquet", "results/SYN_h5/oof/ridge/fold0.parquet")
+    config = {**TINY, "threads": {"fit": THREADS}, "base_models": [*TINY["base_models"], "logistic_window"],
+              "model_params": {**TINY["model_params"], "logistic_window": {"C_grid": [1.0e-3], "max_iter": 20}}}
+    (tmp_path / "tiny.yaml").write_text(yaml.safe_dump(config))
+    cmd = snakemake_command(tmp_path, "--cores", str(THREADS), *(f"results/SYN_h5/oof/{base}/fold0.parquet"
+                                                                 for base in ("lightgbm", "ridge", "logistic_window")))
     result = subprocess.run(cmd, capture_output=True, text=True, timeout=900)
     assert result.returncode == 0, result.stderr[-4000:]
-    assert f"threads {THREADS}" in (tmp_path / "logs/oof_fold/SYN_h5/lightgbm/fold0.log").read_text()
+    for base in ("lightgbm", "logistic_window"):
+        assert f"threads {THREADS}" in (tmp_path / f"logs/oof_fold/SYN_h5/{base}/fold0.log").read_text()
     assert "threads 1" in (tmp_path / "logs/oof_fold/SYN_h5/ridge/fold0.log").read_text()
 
 

@@ -46,14 +46,14 @@ class LightGBMModel(BaseModel):
 
         valid_sets, callbacks = [], [lightgbm_callback("lightgbm", int(self.params["num_boost_round"]))]
         if y_val is not None:
-            valid_sets = [lgb.Dataset(self._dataset_input(X_val), label=y_val, reference=train,
+            valid_sets = [lgb.Dataset(self._dataset_input(X_val, validation=True), label=y_val, reference=train,
                                       params=self._dataset_params(X))]
             callbacks.append(lgb.early_stopping(self.params["early_stopping_rounds"], verbose=False))
         self.booster = lgb.train(self._booster_params(), train, num_boost_round=self.params["num_boost_round"],
                                  valid_sets=valid_sets, callbacks=callbacks)
         return int(self.booster.best_iteration or self.booster.current_iteration())
 
-    def _dataset_input(self, X):
+    def _dataset_input(self, X, validation: bool = False):
         return np.asarray(X)
 
     def _dataset_params(self, X) -> dict | None:
