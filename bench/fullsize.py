@@ -5,6 +5,7 @@ the whole run projected from those jobs.
 
     python bench/fullsize.py [--quick] [--bars N] [--threads 2] [--bases a,b,c] [--epochs K]
                              [--no-retrain] [--whole] [--tail FILE] [--workdir DIR]
+                             [--model-params JSON] [--report-only]
 
 It runs the workflow's own rules, one job at a time at --threads threads each (`--cores threads`):
 bars, features, multires, labels, fold 0 of each base, then each base's retrain. Wall time and peak
@@ -25,6 +26,7 @@ of the whole run at --cores threads and puts its measured wall beside the projec
 from __future__ import annotations
 
 import argparse
+import json
 import re
 import sys
 import time
@@ -67,6 +69,7 @@ def bench_config(args) -> dict:
             "statistics": {"bootstrap_reps": 100}})
     if args.bars:
         config["synthetic"]["n_bars"] = args.bars
+    update_config(config, {"model_params": args.model_params})
     for base in config_bases(config):
         if args.epochs and base in NEURAL:
             config["model_params"].setdefault(base, {})["epochs"] = args.epochs
@@ -171,11 +174,16 @@ def project(rows: list[dict], bases: list[str], tail_s: float, threads: int) -> 
     model_jobs: list[float] = []
     per_base = {}
     for base in bases:
-        fold = next(r for r in rows if r["rule"] == "oof_fold" and r["job"].endswith(f"/{base}/fold0"))
+        fold = next((r for r in rows if r["rule"] == "oof_fold" and r["job"].endswith(f"/{base}/fold0")), None)
         retrain = next((r for r in rows if r["rule"] == "retrain_base" and base_of(r) == base), None)
-        retrain_s = retrain["s"] if retrain else fold["s"] * fold.get("retrain_ratio", 1.25)
-        per_base[base] = {"fold_s": fold["s"], "retrain_s": retrain_s, "retrain_measured": retrain is not None,
-                          "total_s": N_FOLDS * fold["s"] + retrain_s}
+        if fold is None and retrain is None:
+            raise SystemExit(f"no fold 0 and no retrain of {base} measured")
+        ratio = (fold or retrain).get("retrain_ratio", 1.25)
+        fold_s = fold["s"] if fold else retrain["s"] / ratio  # time ~ samples
+        retrain_s = retrain["s"] if retrain else fold_s * ratio
+        per_base[base] = {"fold_s": fold_s, "retrain_s": retrain_s, "fold_measured": fold is not None,
+                          "retrain_measured": retrain is not None, "total_s": N_FOLDS * fold_s + retrain_s}
+        fold = {"s": fold_s}
         model_jobs += [fold["s"]] * N_FOLDS + [retrain_s]
     serial = data_s + sum(model_jobs) + tail_s
     lanes = [0.0] * max(1, WIDE_CORES // max(threads, WIDE_THREADS))
@@ -201,31 +209,32 @@ def main() -> None:
     parser.add_argument("--whole", action="store_true", help="then run the rest of the whole run and time it")
     parser.add_argument("--tail", type=Path, help="a --whole run's JSON: its tail jobs, scaled to these samples")
     parser.add_argument("--workdir", type=Path, help="scratch folder (kept; reruns reuse its finished jobs)")
+    parser.add_argument("--model-params", type=json.loads, default={},
+                        help='JSON merged over model_params, e.g. \'{"lightgbm_multires": {"feature_fraction": 0.25}}\'')
+    parser.add_argument("--name", help="the JSON's name under bench/out (default from the size and bases)")
+    parser.add_argument("--report-only", action="store_true", help="run nothing: project from the jobs measured")
     args = parser.parse_args()
     config = bench_config(args)
     bases = config_bases(config)
     n_bars = config["synthetic"]["n_bars"]
-    name = "fullsize-quick" if args.quick else f"fullsize-{n_bars}" + ("-" + "-".join(bases) if args.bases else "")
+    name = args.name or ("fullsize-quick" if args.quick else f"fullsize-{n_bars}" + ("-" + "-".join(bases) if args.bases else ""))
     workdir = args.workdir or (REPO / "bench" / "out" / name)
     from hetstack.catalogue import get_spec
 
     multires = any(get_spec(b).input_kind == "multires" for b in bases)
-    for label, target in job_targets(bases, args.retrain, multires):
+    for label, target in [] if args.report_only else job_targets(bases, args.retrain, multires):
         wall = run_workflow(workdir, config, [target], args.threads)
         print(f"{label}: {wall:.1f} s (snakemake included)", flush=True)
     rows = [r for r in measured_jobs(workdir) if r["rule"] in DATA_RULES + MODEL_RULES
             and (r["rule"] in DATA_RULES or base_of(r) in bases) and (r["rule"] != "oof_fold" or r["job"].endswith("fold0"))]
-    if not args.retrain:
-        ratio = retrain_ratio(workdir)
-        for r in rows:
-            r["retrain_ratio"] = ratio
+    ratio = retrain_ratio(workdir)
+    for r in rows:
+        r["retrain_ratio"] = ratio
     counts = sample_counts(workdir)
     result = {"date": time.strftime("%Y-%m-%d"), "n_bars": n_bars, "threads": args.threads, "bases": bases,
               "samples": counts, "config": {k: config[k] for k in ("adapters", "oof", "model_params")}}
     tail_s, tail_source = 0.0, "none"
     if args.tail:
-        import json
-
         source = json.loads(args.tail.read_text())
         scale = counts["train"] / source["samples"]["train"]
         tail_s = source["tail"]["s"] * scale
@@ -282,7 +291,7 @@ def report(result: dict) -> None:
                 f"{result['n_bars']:,} bars, {result['threads']} threads a job; samples {result['samples']}")
     p = result["projection"]
     print_table([{"base": b, **v} for b, v in p["per_base"].items()],
-                ["base", "fold_s", "retrain_s", "retrain_measured", "total_s"], "per base: 5 folds + retrain")
+                ["base", "fold_s", "fold_measured", "retrain_s", "retrain_measured", "total_s"], "per base: 5 folds + retrain")
     print(f"\nprojected whole run: {p['two_cores_s'] / 3600:.2f} h on 2 cores, {p['sixteen_cores_s'] / 3600:.2f} h "
           f"on 16 ({p['lanes']} jobs at once); tail {p['tail_s']:.0f} s ({p['tail_source']})")
     if "whole" in result:

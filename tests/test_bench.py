@@ -286,10 +286,14 @@ def test_fullsize_projects_five_folds_and_a_retrain_per_base_on_two_and_sixteen_
             {"rule": "retrain_base", "job": "MES_h20/a", "s": 130.0},
             {"rule": "oof_fold", "job": "MES_h20/b/fold0", "s": 40.0, "retrain_ratio": 1.5}]
     p = fullsize.project(rows, ["a", "b"], tail_s=5.0, threads=2)
-    assert p["per_base"]["a"] == {"fold_s": 100.0, "retrain_s": 130.0, "retrain_measured": True, "total_s": 630.0}
+    assert p["per_base"]["a"] == {"fold_s": 100.0, "retrain_s": 130.0, "fold_measured": True, "retrain_measured": True,
+                                  "total_s": 630.0}
     assert p["per_base"]["b"]["retrain_s"] == pytest.approx(60.0) and not p["per_base"]["b"]["retrain_measured"]
     assert p["two_cores_s"] == pytest.approx(10 + 630 + 260 + 5)
     assert p["lanes"] == 8 and p["sixteen_cores_s"] == pytest.approx(10 + 140 + 5)  # 12 jobs, longest first, on 8 lanes
+    only_retrain = fullsize.project([{"rule": "retrain_base", "job": "MES_h20/c", "s": 150.0, "retrain_ratio": 1.5}],
+                                    ["c"], tail_s=0.0, threads=2)["per_base"]["c"]
+    assert only_retrain["fold_s"] == pytest.approx(100.0) and not only_retrain["fold_measured"]  # time ~ samples
 
 
 @pytest.mark.integration
