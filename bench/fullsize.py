@@ -212,6 +212,8 @@ def main() -> None:
     parser.add_argument("--model-params", type=json.loads, default={},
                         help='JSON merged over model_params, e.g. \'{"lightgbm_multires": {"feature_fraction": 0.25}}\'')
     parser.add_argument("--name", help="the JSON's name under bench/out (default from the size and bases)")
+    parser.add_argument("--levers", action="store_true",
+                        help="then time lightgbm_multires' rounds under each of LEVERS on 60,000 fold-0 samples")
     parser.add_argument("--report-only", action="store_true", help="run nothing: project from the jobs measured")
     args = parser.parse_args()
     config = bench_config(args)
@@ -255,8 +257,45 @@ def main() -> None:
                            "model_jobs_projected_s": projection["model_s"]}
     projection["tail_source"] = tail_source
     result.update(jobs=rows, projection=projection, sizes=output_sizes(workdir, bases))
+    if args.levers:
+        result["levers"] = lever_paces(workdir, config, args.threads)
+        print_table(result["levers"], ["lever", "build_s", "s_per_round"], "lightgbm_multires levers")
     report(result)
     write_result(name, result)
+
+
+LEVERS = {"as configured": {}, "feature_fraction 0.25": {"feature_fraction": 0.25}, "max_bin 63": {"max_bin": 63},
+          "bagging_fraction 0.5": {"bagging_fraction": 0.5}, "force_row_wise": {"force_col_wise": False, "force_row_wise": True}}
+
+
+def lever_paces(workdir: Path, config: dict, threads: int, n_samples: int = 60_000, rounds: int = 20) -> list[dict]:
+    """lightgbm_multires on `n_samples` evenly spaced fold-0 training samples of a measured workdir, once
+    per lever: seconds to build the Dataset and per boosting round (no early stopping)."""
+    import lightgbm as lgb
+    import numpy as np
+
+    from hetstack.adapters import make_adapter, subset
+    from hetstack.catalogue import get_spec
+    from hetstack.tables import SampleTable, load_folds
+
+    samples = SampleTable.read(workdir / RUN / "labels.parquet")
+    ids = load_folds(workdir / RUN / "folds.parquet")[0].train_ids
+    ids = ids[np.linspace(0, len(ids) - 1, min(n_samples, len(ids))).round().astype(int)]
+    adapter = make_adapter("multires", multires_path=workdir / "results" / SYMBOL / "multires.npy", **config["adapters"])
+    windows, y = adapter.rows(ids), samples.column("label", ids) + 1
+    rows = []
+    for lever, change in LEVERS.items():
+        model = get_spec("lightgbm_multires").cls({**config["model_params"]["lightgbm_multires"], **change},
+                                                  seed=config["seed"], threads=threads)
+        params = {**model._booster_params(), **change}  # over the fixed ones (force_col_wise)
+        start = time.perf_counter()
+        train = lgb.Dataset(model._dataset_input(subset(windows, np.arange(len(ids)))), label=y,
+                            params={**model._dataset_params(windows), **params}).construct()
+        built = time.perf_counter()
+        lgb.train(params, train, num_boost_round=rounds)
+        rows.append({"lever": lever, "build_s": built - start, "s_per_round": (time.perf_counter() - built) / rounds})
+        print(rows[-1], flush=True)
+    return rows
 
 
 def retrain_ratio(workdir: Path) -> float:
@@ -271,8 +310,10 @@ def retrain_ratio(workdir: Path) -> float:
 def output_sizes(workdir: Path, bases: list[str]) -> dict:
     """MB on disk: fold 0's OOF shard per base, the 5 shards projected, and the arrays."""
     mb = 2 ** 20
-    sizes = {f"shard_{b}_mb": (workdir / RUN / "oof" / b / "fold0.parquet").stat().st_size / mb for b in bases}
-    sizes["oof_shards_projected_mb"] = N_FOLDS * sum(sizes.values())
+    shards = {b: workdir / RUN / "oof" / b / "fold0.parquet" for b in bases}
+    sizes = {f"shard_{b}_mb": path.stat().st_size / mb for b, path in shards.items() if path.exists()}
+    # a missing shard weighs as much as the others (every base writes the same columns)
+    sizes["oof_shards_projected_mb"] = N_FOLDS * len(bases) * sum(sizes.values()) / max(1, len(sizes))
     for name in ("features.npy", "multires.npy"):
         path = workdir / "results" / SYMBOL / name
         if path.exists():
