@@ -261,7 +261,11 @@ def candidate_params(wildcards):
 def fit_threads(wildcards):
     """Boosters, networks and wide models use the configured threads; linear models one."""
     spec = _base_spec(wildcards.base)
-    heavy = spec.family != "classical" if spec.cls.threaded_fit is None else spec.cls.threaded_fit
+    heavy = (
+        spec.family != "classical"
+        if spec.cls.threaded_fit is None
+        else spec.cls.threaded_fit
+    )
     return config.get("threads", {}).get("fit", 2) if heavy else 1
 
 
