@@ -183,8 +183,7 @@ def project(rows: list[dict], bases: list[str], tail_s: float, threads: int) -> 
         retrain_s = retrain["s"] if retrain else fold_s * ratio
         per_base[base] = {"fold_s": fold_s, "retrain_s": retrain_s, "fold_measured": fold is not None,
                           "retrain_measured": retrain is not None, "total_s": N_FOLDS * fold_s + retrain_s}
-        fold = {"s": fold_s}
-        model_jobs += [fold["s"]] * N_FOLDS + [retrain_s]
+        model_jobs += [fold_s] * N_FOLDS + [retrain_s]
     serial = data_s + sum(model_jobs) + tail_s
     lanes = [0.0] * max(1, WIDE_CORES // max(threads, WIDE_THREADS))
     for seconds in sorted(model_jobs, reverse=True):  # longest first onto the least loaded lane
