@@ -30,6 +30,7 @@ validate(config, SCHEMA)
 include: "rules/common.smk"
 include: "rules/data.smk"
 include: "rules/labels.smk"
+include: "rules/tuning.smk"
 include: "rules/oof.smk"
 include: "rules/cpcv.smk"
 include: "rules/meta.smk"

@@ -46,6 +46,9 @@ if FAMILY_CLASH:
         f"hetstack: {FAMILY_CLASH} (the design picks one base per family; set strict_families: true to refuse)"
     )
 CONFIG_DIGEST = hcfg.digest(config)
+# tuning.bases: the bases whose params an Optuna study on the tuning span chooses (rules/tuning.smk).
+TUNING = hcfg.tuning(config)
+TUNED = TUNING["bases"]
 # oos.scheme walkforward: the labels' test split is the record after the initial span, cut into windows.
 OOS = hcfg.oos(config)
 WALKFORWARD = OOS["scheme"] == "walkforward"
@@ -71,6 +74,7 @@ wildcard_constraints:
     fold=r"0|[1-9][0-9]*",  # no leading zeros: fold01 would be a second name for fold1
     split=r"0|[1-9][0-9]*",
     window=r"0|[1-9][0-9]*",
+    worker=r"0|[1-9][0-9]*",
 
 
 def all_targets():
@@ -396,3 +400,31 @@ TRAIN_PARAMS = dict(
     embargo_bars=config["oof"]["embargo_bars"],
     use_sample_weights=config["oof"]["use_sample_weights"],
 )
+
+
+def tuned_params(wildcards):
+    """A tuned base's fold and retrain jobs read the chosen params (and rerun when they change)."""
+    if wildcards.base not in TUNED:
+        return {}
+    return {"tuned": run_file("tuning/{base}/tuned.json").format(**wildcards)}
+
+
+def tune_workers(wildcards):
+    return expand(
+        run_file("tuning/{base}/worker{worker}.json"),
+        worker=range(TUNING["workers"]),
+        **wildcards,
+    )
+
+
+def tuned_files(wildcards):
+    """Every tuned base's choice and trials: the report counts the trials in its deflated Sharpe."""
+    return expand(run_file("tuning/{base}/tuned.json"), base=list(TUNED), **wildcards)
+
+
+def tune_runtime(wildcards, attempt):
+    """Minutes a SLURM worker asks for: its time budget and the trial running when it ends."""
+    timeout = TUNED[wildcards.base]["timeout_s"]
+    return (
+        120 if timeout is None else int(timeout / 60) + fit_runtime(wildcards, 1)
+    ) * attempt

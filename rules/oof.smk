@@ -2,6 +2,7 @@
 rule oof_fold:
     input:
         unpack(adapter_arrays),
+        unpack(tuned_params),
         labels=run_file("labels.parquet"),
         folds=run_file("folds.parquet"),
     output:
@@ -37,5 +38,9 @@ rule merge_oof:
         "../envs/hetstack.yaml"
     params:
         bases=BASES,
+        # with a tuned base, the meta-learner never reads the tuning span's rows (hetstack.tuning.meta_rows)
+        tuning_span=TUNING["span_fraction"] if TUNED else None,
+        purge_bars=config["oof"]["purge_bars"],
+        embargo_bars=config["oof"]["embargo_bars"],
     script:
         "../workflow_scripts/merge_oof.py"

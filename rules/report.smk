@@ -5,6 +5,7 @@ rule report:
         meta_model=meta_model,
         tests=base_tests,
         trials=trial_models,
+        tuned=tuned_files,
         matrix=run_file("meta_matrix.parquet"),
         labels=run_file("labels.parquet"),
         bars=symbol_file("bars.parquet"),
@@ -32,6 +33,7 @@ rule report:
         seed=config["seed"],
         fit_seed=fit_seed,
         trial_names=trial_names,
+        tuned_bases=list(TUNED),
         settings=lambda wc: dict(
             n_folds=config["oof"]["n_folds"],
             oof_mode=OOF_MODE,

@@ -7,6 +7,7 @@ elif config["retrain_bases_on_full"]:
     rule retrain_base:
         input:
             unpack(adapter_arrays),
+            unpack(tuned_params),
             labels=run_file("labels.parquet"),
         output:
             model=directory(run_file("models/bases/{base}")),

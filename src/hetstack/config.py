@@ -274,3 +274,43 @@ def _boolean(text: str) -> bool:
     if lowered == "false":
         return False
     raise ValueError(text)
+
+
+TUNING_DEFAULTS = {"bases": {}, "span_fraction": 0.3, "n_folds": 3, "workers": 2, "sampler": "tpe",
+                   "pruner": "median", "storage": None}
+
+
+def tuning(config: dict) -> dict:
+    """Section `tuning` with its defaults; `bases` maps each tuned base to its study's settings
+    (hetstack.tuning.TuningSettings as a dict): its space (the model's own search_space when config
+    gives none), n_trials (20), timeout (none) and the inner purged K-fold."""
+    from hetstack.catalogue import canonical_name, get_spec
+    from hetstack.tuning import check_space
+
+    section = {**TUNING_DEFAULTS, **(config.get("tuning") or {})}
+    tuned = {}
+    for name, entry in (section["bases"] or {}).items():
+        base = canonical_name(name)
+        if base not in base_models(config):
+            raise ConfigError(where(f"tuning.bases.{name}"), "is not one of the run's base_models",
+                              f"tune one of {', '.join(base_models(config))}, or add {name} to base_models")
+        entry = entry or {}
+        space = entry.get("space") or get_spec(base).cls.search_space
+        if not space:
+            raise ConfigError(where(f"tuning.bases.{name}.space"), f"{base} ships no search space",
+                              "give one: {param: {type: float, low: ..., high: ..., log: true}}")
+        timeout = entry.get("timeout_minutes")
+        tuned[base] = {"space": check_space(space, where(f"tuning.bases.{name}.space")),
+                       "n_trials": int(entry.get("n_trials", 20)),
+                       "timeout_s": None if timeout is None else 60.0 * float(timeout),
+                       "span_fraction": float(section["span_fraction"]), "n_folds": int(section["n_folds"]),
+                       "purge_bars": int(config["oof"]["purge_bars"]),
+                       "embargo_bars": int(config["oof"]["embargo_bars"]),
+                       "sampler": section["sampler"], "pruner": section["pruner"],
+                       "params": model_params(config, base)}
+    if tuned:
+        scheme = config["oof"].get("scheme", "kfold")
+        if scheme != "kfold" or oos(config)["scheme"] != "split":
+            raise ConfigError(where("tuning.bases"), "tuning runs with oof.scheme kfold and one test split only",
+                              "drop tuning.bases, or set oof.scheme: kfold and oos.scheme: split")
+    return {**section, "bases": tuned}

@@ -167,9 +167,11 @@ def deflated_sharpe(sharpe: float, n: int, skewness: float, kurtosis: float, tri
             "trial_sharpe_variance_per_bar": variance}
 
 
-def sharpe_statistics(pnl: dict[str, np.ndarray], periods_per_year: float) -> dict:
+def sharpe_statistics(pnl: dict[str, np.ndarray], periods_per_year: float, extra_trial_sharpes=()) -> dict:
     """Per model: per-period and annualized Sharpe, moments, PSR(0) and DSR over all the models given.
-    Kurtosis is raw (3 for normal returns), as the PSR formula of Bailey & López de Prado takes it."""
+    Kurtosis is raw (3 for normal returns), as the PSR formula of Bailey & López de Prado takes it.
+    `extra_trial_sharpes`: per-period Sharpes of further trials the choice of these models made
+    (tuning's trial clusters, trial_clusters), counted in every DSR; `dsr_before_tuning` leaves them out."""
     names = list(pnl)
     matrix = _check_matrix(np.column_stack([pnl[m] for m in names]), "statistics: pnl", min_rows=3)
     per_period = sharpe_ratios(matrix)
@@ -179,7 +181,12 @@ def sharpe_statistics(pnl: dict[str, np.ndarray], periods_per_year: float) -> di
         constant = per_period[j] == 0.0
         skewness = 0.0 if constant else float(stats.skew(column))
         kurtosis = 3.0 if constant else float(stats.kurtosis(column, fisher=False))
-        deflated = deflated_sharpe(per_period[j], len(column), skewness, kurtosis, per_period)
+        extra = np.asarray(extra_trial_sharpes, dtype=np.float64)
+        deflated = deflated_sharpe(per_period[j], len(column), skewness, kurtosis, np.concatenate([per_period, extra]))
+        if extra.size:
+            deflated["dsr_before_tuning"] = deflated_sharpe(per_period[j], len(column), skewness, kurtosis,
+                                                            per_period)["dsr"]
+            deflated["n_tuning_trials"] = int(extra.size)
         out[name] = {"sharpe_per_bar": float(per_period[j]),
                      "sharpe_ratio": float(per_period[j] * math.sqrt(periods_per_year)),
                      "n_bars": int(len(column)), "skewness": skewness, "kurtosis": kurtosis,
@@ -251,3 +258,45 @@ def pbo_across_runs(scores, names: list[str] | None = None) -> dict:
     mean_in = in_sample @ scores / in_sample.sum(axis=1, keepdims=True)
     mean_out = (1.0 - in_sample) @ scores / (1.0 - in_sample).sum(axis=1, keepdims=True)
     return _pbo_from(mean_in, mean_out, names, {"n_runs": int(n_runs)})
+
+
+def trial_clusters(returns, seed: int = 0, n_init: int = 10) -> dict:
+    """The effective number of trials: the trials' return series clustered as López de Prado & Lewis
+    (2019) advise for the DSR (ONC's base clustering, *Machine Learning for Asset Managers* snippet 4.1).
+
+    `returns`: a (bars, trials) frame, NaN where a trial holds no position (a pruned trial's unscored
+    folds); correlations are pairwise over the bars both hold. Rows of the distance matrix
+    sqrt((1 - rho) / 2) are clustered by k-means for k = 2 .. n - 1, keeping the k whose silhouettes
+    have the highest mean / std. Each cluster is one strategy: its returns are the mean of its members',
+    its Sharpe one draw among the `n_clusters` that the DSR's expected maximum counts. Two trials or
+    fewer are each their own cluster (nothing to cluster on)."""
+    import pandas as pd
+    from sklearn.cluster import KMeans
+    from sklearn.metrics import silhouette_samples
+
+    frame = pd.DataFrame(returns)
+    n = frame.shape[1]
+    if n == 0:
+        raise DataError("statistics: trial returns", "no trials to cluster", "pass one column per trial")
+    labels = np.arange(n)
+    if n > 2:
+        corr = frame.corr(min_periods=3).fillna(0.0).to_numpy()
+        distance = np.sqrt(np.clip((1.0 - corr) / 2.0, 0.0, None))
+        best = None
+        for init in range(n_init):
+            for k in range(2, n):
+                fitted = KMeans(n_clusters=k, n_init=1, random_state=seed + init).fit(distance)
+                if len(np.unique(fitted.labels_)) < 2:
+                    continue
+                silhouettes = silhouette_samples(distance, fitted.labels_)
+                spread = silhouettes.std()
+                quality = silhouettes.mean() / spread if spread > 0 else np.inf
+                if best is None or quality > best[0]:
+                    best = (quality, fitted.labels_)
+        if best is not None:
+            labels = np.unique(best[1], return_inverse=True)[1]
+    cluster_returns = [frame.iloc[:, labels == c].mean(axis=1, skipna=True).dropna().to_numpy()
+                       for c in range(labels.max() + 1)]
+    sharpes = [float(sharpe_ratios(r)[0]) if r.size >= 2 else 0.0 for r in cluster_returns]
+    return {"n_trials": int(n), "n_clusters": int(labels.max() + 1), "labels": labels.tolist(),
+            "cluster_sharpes_per_bar": sharpes}

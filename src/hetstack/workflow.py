@@ -60,7 +60,12 @@ def train_settings(snakemake):
     from hetstack.stages.oof import TrainSettings
 
     training = snakemake.params.training
-    return TrainSettings(params=dict(snakemake.params.model_params), seed=training["seed"],
+    params = dict(snakemake.params.model_params)
+    if "tuned" in snakemake.input.keys():  # a tuned base: the study's choice over the configured params
+        from hetstack.io import read_json
+
+        params.update(read_json(snakemake.input.tuned)["params"])
+    return TrainSettings(params=params, seed=training["seed"],
                          threads=snakemake.threads, val_split=training["val_split"],
                          purge_bars=training["purge_bars"], embargo_bars=training["embargo_bars"],
                          use_sample_weights=training["use_sample_weights"], adapters=dict(training["adapters"]),

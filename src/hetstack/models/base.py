@@ -155,6 +155,8 @@ class BaseModel:
     # Whether a fit job gets threads.fit threads: boosters, networks and wide models; a linear model on
     # 180 columns gains nothing from a second thread.
     threaded_fit: bool | None = None  # None: every family but classical
+    # Ranges `tuning:` searches when config names none (hetstack.tuning.check_space's format).
+    search_space: dict[str, dict] = {}
 
     def __init__(self, params: dict[str, Any] | None = None, *, seed: int = 0, threads: int = 1):
         self.params = {**self.default_params, **(params or {})}

@@ -21,6 +21,11 @@ class CatBoostModel(BaseModel):
         "early_stopping_rounds": 50,
         "auto_class_weights": None,
     }
+    search_space = {
+        "depth": {"type": "int", "low": 4, "high": 8},
+        "learning_rate": {"type": "float", "low": 0.02, "high": 0.2, "log": True},
+        "l2_leaf_reg": {"type": "float", "low": 1.0, "high": 30.0, "log": True},
+    }
 
     def _classifier(self):
         from catboost import CatBoostClassifier

@@ -23,6 +23,13 @@ class LightGBMModel(BaseModel):
         "bagging_freq": 1,
         "lambda_l2": 1.0,
     }
+    search_space = {
+        "num_leaves": {"type": "int", "low": 7, "high": 63, "log": True},
+        "learning_rate": {"type": "float", "low": 0.02, "high": 0.2, "log": True},
+        "min_data_in_leaf": {"type": "int", "low": 20, "high": 400, "log": True},
+        "feature_fraction": {"type": "float", "low": 0.3, "high": 1.0},
+        "lambda_l2": {"type": "float", "low": 0.1, "high": 30.0, "log": True},
+    }
 
     def _booster_params(self) -> dict:
         params = {k: v for k, v in self.params.items() if k not in ("num_boost_round", "early_stopping_rounds")}

@@ -17,6 +17,7 @@ from hetstack.models.registry import register
 @register(name="logistic", family="classical", input_kind="tabular")
 class LogisticModel(StandardizedLinearModel):
     default_params = {"C": 1.0, "max_iter": 1000, "tol": 1e-4, "class_weight": None}
+    search_space = {"C": {"type": "float", "low": 1e-4, "high": 10.0, "log": True}}
     state_file = "logistic.json"
 
     def _classifier(self):

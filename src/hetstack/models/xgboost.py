@@ -29,6 +29,13 @@ class XGBoostModel(BaseModel):
         "lambda": 1.0,
         "max_bin": 256,
     }
+    search_space = {
+        "max_depth": {"type": "int", "low": 3, "high": 8},
+        "eta": {"type": "float", "low": 0.02, "high": 0.2, "log": True},
+        "min_child_weight": {"type": "float", "low": 1.0, "high": 50.0, "log": True},
+        "colsample_bytree": {"type": "float", "low": 0.3, "high": 1.0},
+        "lambda": {"type": "float", "low": 0.1, "high": 30.0, "log": True},
+    }
 
     def _booster_params(self) -> dict:
         params = {k: v for k, v in self.params.items() if k not in ("num_boost_round", "early_stopping_rounds")}

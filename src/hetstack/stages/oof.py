@@ -109,10 +109,13 @@ def run_fold(base: str, fold: int, arrays: dict[str, str], labels_path: str, fol
              np.mean(np.asarray(CLASSES)[oof.argmax(1)] == samples.column("label", this.test_ids)), len(this.test_ids))
 
 
-def merge_oof(shards: dict[str, list[str]], labels_path: str, folds_path: str, out_matrix: str) -> pd.DataFrame:
+def merge_oof(shards: dict[str, list[str]], labels_path: str, folds_path: str, out_matrix: str,
+              tuning: tuple[float, int, int] | None = None) -> pd.DataFrame:
     """Join every base's OOF shards into (N_oof, n_bases*3), checking each OOF sample appears exactly once.
 
-    N_oof is every train sample for stacking (purged K-fold), the hold-out part of train for blending.
+    N_oof is every train sample for stacking (purged K-fold), the hold-out part of train for blending;
+    with a tuned base (`tuning`: span_fraction, purge_bars, embargo_bars), less the tuning span and its
+    purge and embargo (hetstack.tuning.meta_rows): no row a study scored reaches the meta-learner.
     """
     samples = SampleTable.read(labels_path)
     test_fold = read_parquet(folds_path, columns=["sample_id", "test_fold"])
@@ -146,6 +149,13 @@ def merge_oof(shards: dict[str, list[str]], labels_path: str, folds_path: str, o
             raise ValueError(f"{base}: labels in the OOF shards differ from {labels_path}")
         for src, dst in zip(PROB_COLUMNS, prob_columns(base)):
             matrix[dst] = frame[src].to_numpy()
+    if tuning is not None:
+        from hetstack.tuning import meta_rows
+
+        all_train = samples.ids_of("train")
+        readable = all_train[meta_rows(all_train, samples.column("t1", all_train), *tuning)]
+        matrix = matrix[np.isin(matrix["sample_id"].to_numpy(), readable)].reset_index(drop=True)
+        log.info("meta matrix: %d OOF rows after the tuning span, its purge and embargo", len(matrix))
     write_parquet(out_matrix, matrix)
     log.info("meta matrix: %d rows x %d bases", len(matrix), len(shards))
     return matrix

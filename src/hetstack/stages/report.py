@@ -49,12 +49,13 @@ class WalkforwardInputs:
 def build_report(meta_requested: str, meta_dir: str, base_tests: dict[str, str], matrix_path: str, labels_path: str,
                  bars_path: str, out_report: str, out_predictions: str, run: ReportSettings, *, source_path: str,
                  trial_meta_dirs: dict[str, str] | None = None, cpcv: CpcvInputs | None = None,
-                 walkforward: WalkforwardInputs | None = None) -> dict:
+                 walkforward: WalkforwardInputs | None = None, tuned_paths: dict[str, str] | None = None) -> dict:
     """Score the stacked ensemble and each base on the same hold-out rows; write the report JSON.
     `trial_meta_dirs`: the run's other meta-learners, compared with this one as trials (DSR, PBO);
     `cpcv`: the CPCV paths of the train period to summarize (oof.scheme: cpcv);
     `walkforward`: the windows and their meta-learners (oos.scheme: walkforward): the hold-out rows are
     the record, each window's predicted by that window's meta-learner, and the report adds a table per window;
+    `tuned_paths`: per tuned base, its study's choice and trials (tuning/{base}/tuned.json), counted in the DSR;
     `source_path`: the bars' source record (rule bars), stated at the top of the report."""
     from hetstack.evaluation import (book_positions, class_prior, classification_metrics, passes_through,
                                      trading_metrics)
@@ -98,8 +99,10 @@ def build_report(meta_requested: str, meta_dir: str, base_tests: dict[str, str],
     passes = passes_through(out.probabilities, {b: X_test[:, 3 * i:3 * i + 3] for i, b in enumerate(base_names)})
     trials = {**{b: X_test[:, 3 * i:3 * i + 3] for i, b in enumerate(base_names)}, meta_requested: out.probabilities,
               **{name: predict(name, path)[0].probabilities for name, path in (trial_meta_dirs or {}).items()}}
+    tuning = tuning_summary(tuned_paths or {})
     statistics = score_statistics(y_test, test_ids, samples.column("t1", test_ids), trials, prior,
-                                  (meta_requested, best_base), close, meta_trading["bars_per_year"], run)
+                                  (meta_requested, best_base), close, meta_trading["bars_per_year"], run,
+                                  tuning_sharpes=tuning["extra_trial_sharpes_per_bar"] if tuning else ())
     if passes == best_base:  # the gain is zero by construction: no interval to print
         statistics["gain_intervals"] = None
     for name, perf in base_perf.items():
@@ -141,6 +144,8 @@ def build_report(meta_requested: str, meta_dir: str, base_tests: dict[str, str],
             close, meta_trading["bars_per_year"], run)}),
         "cpcv": None if cpcv is None else cpcv_report(cpcv.summary, cpcv.base_shards, cpcv.meta_predictions,
                                                       labels_path, bars_path, run.horizon, run.cost_bps, prior),
+        # tuning.bases only, so that an untuned report keeps its bytes
+        **({"tuning": tuning} if tuning else {}),
         "samples": _sample_counts(matrix, test_ids, validation, samples),
         "validation_mode": validation["mode"],
         # meta_auto: every candidate's purged K-fold scores over the meta's fit rows, and the one chosen
@@ -302,9 +307,26 @@ def _predict_meta(meta, frames: dict[str, pd.DataFrame], bars: pd.DataFrame, tes
     return meta.predict(meta_inputs(meta, probabilities, regime))
 
 
+def tuning_summary(tuned_paths: dict[str, str]) -> dict | None:
+    """Each tuned base's study: its choice, every trial and their clusters; and what the DSR adds for
+    them: the per-bar Sharpe of each trial cluster other than the chosen one (that one is the base itself,
+    already among the test period's trials)."""
+    if not tuned_paths:
+        return None
+    keys = ("params", "chosen_trial", "chosen_is_configured", "objective", "best_value", "configured_value",
+            "n_trials", "states", "effective_trials", "chosen_cluster", "cluster_sharpes_per_bar", "span", "trials")
+    bases = {base: {k: read_json(path)[k] for k in keys} for base, path in tuned_paths.items()}
+    extra = [s for b in bases.values() for c, s in enumerate(b["cluster_sharpes_per_bar"]) if c != b["chosen_cluster"]]
+    return {"scheme": "one Optuna study per base on the earliest span of the train samples; the meta-learner "
+                      "reads no OOF row of the span, its purge or its embargo (docs/method.md)",
+            "n_trials": sum(b["n_trials"] for b in bases.values()),
+            "effective_trials": sum(b["effective_trials"] for b in bases.values()),
+            "extra_trial_sharpes_per_bar": extra, "bases": bases}
+
+
 def score_statistics(y: np.ndarray, test_ids: np.ndarray, t1: np.ndarray, probabilities: dict[str, np.ndarray],
                      prior: np.ndarray, best: tuple[str, str, str], close: np.ndarray, bars_per_year: float,
-                     run: ReportSettings) -> dict:
+                     run: ReportSettings, tuning_sharpes=()) -> dict:
     """Block-bootstrap intervals of every model's test scores and Sharpe, the meta-learner's paired gains,
     PSR/DSR of each Sharpe and PBO over all the models. `probabilities`: the bases, this meta-learner
     and the run's other trials; `best`: (this meta, the best base by OOF log loss)."""
@@ -342,7 +364,7 @@ def score_statistics(y: np.ndarray, test_ids: np.ndarray, t1: np.ndarray, probab
     first_with = {}
     same_as = {m: first_with.setdefault(positions[m].tobytes(), m) for m in names}
     trials = [m for m in names if same_as[m] == m]
-    sharpe = sharpe_statistics({m: pnl[m] for m in trials}, bars_per_year)
+    sharpe = sharpe_statistics({m: pnl[m] for m in trials}, bars_per_year, tuning_sharpes)
     sharpe.update({m: {**sharpe[same_as[m]], "same_trades_as": same_as[m]} for m in names if same_as[m] != m})
     pbo = (cscv_pbo(np.column_stack([pnl[m] for m in trials]), int(cfg["pbo_blocks"]), names=trials)
            if len(trials) > 1 else None)
@@ -360,8 +382,10 @@ def _readings(sharpe: dict, pbo: dict, meta_name: str) -> dict:
         "psr": f"PSR {mine['psr']:.2f}: the probability that {meta_name}'s true Sharpe is above 0, given "
                f"{mine['n_bars']} test bars with skewness {mine['skewness']:.2f} and kurtosis {mine['kurtosis']:.1f}",
         "dsr": f"DSR {mine['dsr']:.2f}: the probability that {meta_name}'s test Sharpe ({mine['sharpe_ratio']:.2f} "
-               f"a year) beats the best of {mine['n_trials']} skill-free trials; below 0.95 it is within what luck "
-               "gives the maximum",
+               f"a year) beats the best of {mine['n_trials']} skill-free trials"
+               + (f" ({mine['n_tuning_trials']} of them clusters of tuning trials; {mine['dsr_before_tuning']:.2f} "
+                  "without them)" if "n_tuning_trials" in mine else "")
+               + "; below 0.95 it is within what luck gives the maximum",
         "pbo": "PBO: one distinct trial, nothing to choose among" if pbo is None else
                f"PBO {pbo['pbo']:.2f}: in {pbo['pbo']:.0%} of {pbo['n_splits']} CSCV splits of the test bars the "
                f"in-sample best of {pbo['n_models']} models ranks at or below the median out of sample "
