@@ -47,6 +47,7 @@ def create_study(base: str, run: str, labels_path: str, out_study: str, settings
     samples = SampleTable.read(labels_path)
     train_ids = samples.ids_of("train")
     span = tuning_span(train_ids, settings.span_fraction)
+    inner_folds(samples, settings)  # a span too short for its folds stops here, before any worker
     name = study_name(run, base)
     journal_path = journal_of(out_study)
     if not storage_url and os.path.exists(journal_path):
@@ -67,18 +68,29 @@ def create_study(base: str, run: str, labels_path: str, out_study: str, settings
     return info
 
 
+def inner_folds(samples: SampleTable, settings: TuningSettings) -> list:
+    """The purged K-fold over the tuning span that every trial is scored by."""
+    from hetstack.cv import purged_kfold
+    from hetstack.errors import ConfigError, DataError
+
+    span = tuning_span(samples.ids_of("train"), settings.span_fraction)
+    try:
+        return purged_kfold(span, samples.column("t1", span), settings.n_folds, settings.purge_bars,
+                            settings.embargo_bars)
+    except DataError as error:
+        raise ConfigError("config: tuning.span_fraction", f"the span's {len(span)} samples in {settings.n_folds} "
+                          f"purged folds: {error.problem}", "raise tuning.span_fraction, lower tuning.n_folds, or "
+                          "lower oof.embargo_bars") from None
+
+
 class SpanObjective:
     """Purged K-fold log loss over the tuning span: the Optuna objective of one base's study."""
 
     def __init__(self, base: str, arrays: dict[str, str], samples: SampleTable, tuning: TuningSettings,
                  train: TrainSettings, worker: int):
-        from hetstack.cv import purged_kfold
-
         self.base, self.arrays, self.samples, self.tuning, self.train, self.worker = (
             base, arrays, samples, tuning, train, worker)
-        span = tuning_span(samples.ids_of("train"), tuning.span_fraction)
-        self.folds = purged_kfold(span, samples.column("t1", span), tuning.n_folds, tuning.purge_bars,
-                                  tuning.embargo_bars)
+        self.folds = inner_folds(samples, tuning)
 
     def __call__(self, trial) -> float:
         import optuna
@@ -149,7 +161,6 @@ def select_params(base: str, labels_path: str, bars_path: str, study_path: str, 
     import pandas as pd
     from optuna.trial import TrialState
 
-    from hetstack.cv import purged_kfold
     from hetstack.evaluation import staggered_book
     from hetstack.io import read_parquet
     from hetstack.statistics import trial_clusters
@@ -164,8 +175,7 @@ def select_params(base: str, labels_path: str, bars_path: str, study_path: str, 
                          "with a longer tuning timeout")
     best = min(complete, key=lambda t: (t.value, t.number))
     samples = SampleTable.read(labels_path)
-    span = tuning_span(samples.ids_of("train"), tuning.span_fraction)
-    folds = purged_kfold(span, samples.column("t1", span), tuning.n_folds, tuning.purge_bars, tuning.embargo_bars)
+    folds = inner_folds(samples, tuning)
     close = read_parquet(bars_path, columns=["close"])["close"].to_numpy(np.float64)
     returns = {}
     for t in finished:
