@@ -2,6 +2,7 @@
 config they share (tests/tiny.yaml). The runner is the `snakemake_run` fixture of conftest.py."""
 
 import copy
+import subprocess
 import sys
 from pathlib import Path
 
@@ -34,3 +35,18 @@ def snakemake_command(workdir: Path, *args: str, configfile: str = "tiny.yaml") 
     """`snakemake` run in `workdir` with the config file written there, plus `args`."""
     return [sys.executable, "-m", "snakemake", "--snakefile", str(REPO / "Snakefile"), "--directory", str(workdir),
             "--configfile", str(Path(workdir) / configfile), *args]
+
+
+def planned_jobs(result: subprocess.CompletedProcess) -> dict[str, int]:
+    """The 'Job stats' table of a dry run as {rule: count}."""
+    text = result.stdout + result.stderr
+    if "Nothing to be done" in text:
+        return {}
+    lines = text[text.index("Job stats:"):].splitlines()[3:]
+    jobs = {}
+    for line in lines:
+        parts = line.split()
+        if len(parts) != 2 or parts[0] == "total":
+            break
+        jobs[parts[0]] = int(parts[1])
+    return jobs

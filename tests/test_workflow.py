@@ -6,27 +6,12 @@ import subprocess
 import numpy as np
 import pandas as pd
 import pytest
-from snakemake_cmd import tiny_config, write_config
+from snakemake_cmd import planned_jobs, tiny_config, write_config
 
 pytestmark = pytest.mark.integration
 
 TINY = tiny_config()
 
-
-
-def planned_jobs(result: subprocess.CompletedProcess) -> dict[str, int]:
-    """The 'Job stats' table of a dry run as {rule: count}."""
-    text = result.stdout + result.stderr
-    if "Nothing to be done" in text:
-        return {}
-    lines = text[text.index("Job stats:"):].splitlines()[3:]
-    jobs = {}
-    for line in lines:
-        parts = line.split()
-        if len(parts) != 2 or parts[0] == "total":
-            break
-        jobs[parts[0]] = int(parts[1])
-    return jobs
 
 
 @pytest.fixture(scope="module")

@@ -138,7 +138,7 @@ def run_worker(base: str, worker: int, arrays: dict[str, str], labels_path: str,
             study._storage.set_trial_state_values(trial._trial_id, TrialState.FAIL)
             log.info("%s worker %d: trial %d of a killed run marked failed", base, worker, trial.number)
     finished = (TrialState.COMPLETE, TrialState.PRUNED)
-    before = {t.number for t in study.get_trials(deepcopy=False)}
+    before = {t.number for t in study.get_trials(deepcopy=False) if t.state != TrialState.WAITING}
     if len(study.get_trials(deepcopy=False, states=finished)) < tuning.n_trials:
         samples = SampleTable.read(labels_path)
         optuna.logging.set_verbosity(optuna.logging.WARNING)
