@@ -44,8 +44,8 @@ from hetstack.stages.meta import block_rows
 from hetstack.tables import PROB_COLUMNS
 
 BASES = ["catboost", "logistic_window", "lightgbm_multires"]
-TRIALS = {"catboost": 16, "logistic_window": 8, "lightgbm_multires": 12}
-TIMEOUT_MINUTES = {"catboost": 4, "logistic_window": 5, "lightgbm_multires": 5}
+TRIALS = {"catboost": 12, "logistic_window": 8, "lightgbm_multires": 12}
+TIMEOUT_MINUTES = {"catboost": 7, "logistic_window": 4, "lightgbm_multires": 4}
 QUICK_MODEL_PARAMS = {"catboost": {"iterations": 150}, "lightgbm_multires": {"num_boost_round": 150}}
 
 
@@ -113,6 +113,8 @@ def study_figures(workdir: Path, run: Path) -> dict:
         out[b] = {k: tuned[k] for k in ("n_trials", "states", "effective_trials", "chosen_trial",
                                         "chosen_is_configured", "configured_value", "best_value", "params")}
         out[b]["workers_wall_s"] = walls.get(b)
+        seconds = [t["seconds"] for t in tuned["trials"] if t["state"] == "COMPLETE" and t["seconds"]]
+        out[b]["complete_trial_median_s"] = float(np.median(seconds)) if seconds else None
     return out
 
 
