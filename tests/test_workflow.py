@@ -1,7 +1,6 @@
 """Integration: the real `snakemake` command on a tiny config in a temporary directory."""
 
 import json
-import subprocess
 
 import numpy as np
 import pandas as pd

@@ -129,13 +129,12 @@ def run_worker(base: str, worker: int, arrays: dict[str, str], labels_path: str,
     import optuna
     from optuna.trial import TrialState
 
-    settings = TuningSettings(**read_json(study_path)["settings"])
-    info, study = open_study(study_path, storage_url, sampler=make_sampler(settings.sampler, train.seed + 7919 * worker),
-                             pruner=make_pruner(settings.pruner))
-    tuning = TuningSettings(**info["settings"])
+    tuning = TuningSettings(**read_json(study_path)["settings"])
+    _, study = open_study(study_path, storage_url, sampler=make_sampler(tuning.sampler, train.seed + 7919 * worker),
+                          pruner=make_pruner(tuning.pruner))
     for trial in study.get_trials(deepcopy=False, states=(TrialState.RUNNING,)):
         if trial.user_attrs.get(WORKER_ATTR) == worker:  # one job per worker id: a RUNNING one is a killed run's
-            study._storage.set_trial_state_values(trial._trial_id, TrialState.FAIL)
+            study.tell(trial.number, state=TrialState.FAIL)
             log.info("%s worker %d: trial %d of a killed run marked failed", base, worker, trial.number)
     finished = (TrialState.COMPLETE, TrialState.PRUNED)
     before = {t.number for t in study.get_trials(deepcopy=False) if t.state != TrialState.WAITING}
