@@ -68,6 +68,12 @@ def test_a_tuned_run_plans_its_studies_and_every_fold_uses_the_choice(tuned):
     sharpe = report["statistics"]["sharpe"]["meta_ridge"]
     assert sharpe["n_tuning_trials"] == chosen["effective_trials"] - 1
     assert "clusters of tuning trials" in report["statistics"]["readings"]["dsr"]
+    from hetstack.status import format_status, run_status
+
+    status = run_status(run)
+    assert status["bases"]["lightgbm"]["tuning"] == {"finished": chosen["n_trials"], "n_trials": 5,
+                                                     "chosen_trial": chosen["chosen_trial"]}
+    assert "tuning" not in status["bases"]["ridge"] and "trials finished, chosen trial" in format_status(status)
     # a finished run plans nothing
     assert planned_jobs(subprocess.run(snakemake_command(path, "--dry-run"), capture_output=True, text=True)) == {}
 

@@ -24,6 +24,7 @@ META_MATRIX = "meta_matrix.parquet"
 SETTINGS = "run_settings.json"
 MANIFEST = "manifest.json"  # what produced the run: hetstack runs / diff
 OOF_DIR = "oof"  # oof/{base}/fold{fold}.parquet
+TUNING_DIR = "tuning"  # tuning/{base}/: study.json, journal.log, worker{w}.json, tuned.json
 BASE_MODELS_DIR = "models/bases"  # models/bases/{base}/model.json
 META_MODELS_DIR = "models/meta"  # models/meta/{meta}/model.json
 BASE_TESTS_DIR = "test"  # test/{base}.parquet

@@ -65,6 +65,27 @@ def check_run_folder(run: Path) -> None:
     raise HetstackError(str(run), what, f"pass a run folder: {', '.join(runs)}" if runs else f"pass a run folder {none}")
 
 
+def _tuning(folder: Path) -> dict | None:
+    """A tuned base's study: its finished trials of n_trials (read from the journal while it runs), and the
+    chosen trial once tune_select has written tuned.json."""
+    if not (folder / "study.json").is_file():
+        return None
+    if (folder / "tuned.json").is_file():
+        tuned = json.loads((folder / "tuned.json").read_text())
+        return {"finished": tuned["n_trials"], "n_trials": tuned["settings"]["n_trials"],
+                "chosen_trial": tuned["chosen_trial"]}
+    info = json.loads((folder / "study.json").read_text())
+    finished = None
+    if info["storage"] == "journal" and (folder / info["journal"]).is_file():
+        from optuna.trial import TrialState
+
+        from hetstack.stages.tuning import open_study
+
+        trials = open_study(folder / "study.json", None)[1].get_trials(deepcopy=False)
+        finished = sum(t.state in (TrialState.COMPLETE, TrialState.PRUNED) for t in trials)
+    return {"finished": finished, "n_trials": info["settings"]["n_trials"], "chosen_trial": None}
+
+
 def run_status(run_dir: str | Path) -> dict:
     """{exists, run, n_folds, bases: {base: {folds_done, folds_missing, test, model}}, matrix, metas, reports,
     complete, missing}. A folder that is no run folder raises HetstackError (`check_run_folder`)."""
@@ -88,6 +109,9 @@ def run_status(run_dir: str | Path) -> dict:
         bases[base] = {"folds_done": done, "folds_missing": missing,
                        "model": (run / paths.BASE_MODELS_DIR / base / "model.json").is_file(),
                        "test": (run / paths.BASE_TESTS_DIR / f"{base}.parquet").is_file()}
+        tuning = _tuning(run / paths.TUNING_DIR / base)
+        if tuning is not None:
+            bases[base]["tuning"] = tuning
         if n_windows is not None:
             windows = _numbered(run / paths.WALKFORWARD_DIR / "bases" / base, "window")
             bases[base]["windows_done"] = windows
@@ -134,6 +158,11 @@ def format_status(status: dict) -> str:
             windows = f"   walk-forward windows {len(b['windows_done'])}/{status['n_windows']}{gaps}"
         lines.append(f"  base {base:<14} OOF folds {folds}{missing}{windows}   retrained model: {mark(b['model'])}"
                      f"   test predictions: {mark(b['test'])}")
+        if "tuning" in b:
+            t = b["tuning"]
+            done = "?" if t["finished"] is None else t["finished"]
+            chosen = "running" if t["chosen_trial"] is None else f"chosen trial {t['chosen_trial']}"
+            lines.append(f"    tuning: {done} of {t['n_trials']} trials finished, {chosen}")
     lines.append(f"  meta matrix: {mark(status['matrix'])}")
     lines.append(f"  meta-learners fitted: {', '.join(status['meta_models']) or 'none'}")
     lines.append(f"  reports: {', '.join(status['reports']) or 'none'}")
