@@ -10,6 +10,9 @@ folders, untuned and tuned, one after the other on the same machine. Then, on th
 - each base tuned against its defaults: test skill of both, and the paired skill gain with its block SE
   (batch means over blocks of twice the longest label span, as the report's intervals);
 - auto's log-loss gain over the best base (lowest OOF log loss), untuned and tuned, paired, with SEs;
+- a control run with every study cut to trial 0 (the configured params): the same bases as untuned, the
+  meta-learner without the span's rows; tuned - untuned splits into tuned - control (the params) and
+  control - untuned (the rows the span takes from the meta-learner);
 - auto's DSR untuned, and tuned before and after counting the tuning trials' clusters;
 - per base: trials run (complete, pruned), effective trials, whether trial 0 (the configured params)
   won the study, the study's objective at the configured and the chosen params, and the workers' wall.
@@ -49,9 +52,11 @@ TIMEOUT_MINUTES = {"catboost": 7, "logistic_window": 4, "lightgbm_multires": 4}
 QUICK_MODEL_PARAMS = {"catboost": {"iterations": 150}, "lightgbm_multires": {"num_boost_round": 150}}
 
 
-def tuning_section(quick: bool) -> dict:
-    return {"bases": {b: {"n_trials": 4 if quick else TRIALS[b], "timeout_minutes": 2 if quick else TIMEOUT_MINUTES[b]}
-                      for b in BASES}}
+def tuning_section(quick: bool, control: bool = False) -> dict:
+    """Every default base tuned; the control runs trial 0 alone (the configured params) and so differs
+    from the untuned run only in the rows the meta-learner loses to the span."""
+    return {"bases": {b: {"n_trials": 1 if control else 4 if quick else TRIALS[b],
+                          "timeout_minutes": 2 if quick else TIMEOUT_MINUTES[b]} for b in BASES}}
 
 
 def test_terms(run: Path, names: list[str], prior: np.ndarray) -> tuple[dict, np.ndarray, int]:
@@ -70,21 +75,22 @@ def mean_se(values: np.ndarray, block: int) -> dict:
     return {"mean": float(np.mean(values)), "se": se_blocks(values, block)}
 
 
-def compare(untuned: Path, tuned: Path, reports: dict) -> dict:
-    """Both runs scored against one prior (the untuned run's train labels: the same labels in both)."""
-    prior = class_prior(pd.read_parquet(untuned / "labels.parquet").query("split == 'train'")["label"].to_numpy())
+def compare(runs: dict[str, Path], reports: dict) -> dict:
+    """The runs scored against one prior (the untuned run's train labels: the same labels in all)."""
+    prior = class_prior(pd.read_parquet(runs["untuned"] / "labels.parquet").query("split == 'train'")["label"]
+                        .to_numpy())
     terms, scored = {}, {}
-    for name, run in (("untuned", untuned), ("tuned", tuned)):
+    for name, run in runs.items():
         terms[name], ids, block = test_terms(run, BASES, prior)
         scored[name] = ids
-    assert np.array_equal(scored["untuned"], scored["tuned"]), "the two runs scored different test rows"
+    assert all(np.array_equal(scored["untuned"], v) for v in scored.values()), "the runs scored different test rows"
     out = {"n_test": int(len(ids)), "block_rows": int(block), "bases": {}, "stack": {}}
     for b in BASES:
         gain = terms["tuned"][b]["skill"] - terms["untuned"][b]["skill"]
         out["bases"][b] = {"untuned_skill": mean_se(terms["untuned"][b]["skill"], block),
                            "tuned_skill": mean_se(terms["tuned"][b]["skill"], block),
                            "skill_gain": mean_se(gain, block)}
-    for name in ("untuned", "tuned"):
+    for name in runs:
         report = reports[name]
         best = report["performance"]["best_base"]
         sharpe = report["statistics"]["sharpe"]["auto"]
@@ -96,8 +102,14 @@ def compare(untuned: Path, tuned: Path, reports: dict) -> dict:
             "dsr": sharpe["dsr"], "dsr_before_tuning": sharpe.get("dsr_before_tuning"),
             "dsr_trials": sharpe["n_trials"], "sharpe_ratio": sharpe["sharpe_ratio"],
             "meta_rows": report["samples"]["n_train"]}
-    stack_gain = terms["tuned"]["auto"]["skill"] - terms["untuned"]["auto"]["skill"]
-    out["stack"]["auto_skill_gain"] = mean_se(stack_gain, block)
+    # tuned - untuned = (tuned - control: the params) + (control - untuned: the span's rows taken from the meta)
+    for a, b in (("tuned", "untuned"), ("tuned", "control"), ("control", "untuned")):
+        if a in terms and b in terms:
+            out["stack"][f"auto_skill_{a}_minus_{b}"] = mean_se(terms[a]["auto"]["skill"] - terms[b]["auto"]["skill"],
+                                                               block)
+    if "control" in terms:  # the control fits every base with its configured params: its bases are the untuned
+        out["control_bases_identical"] = {b: bool(np.array_equal(terms["control"][b]["log_loss"],
+                                                                 terms["untuned"][b]["log_loss"])) for b in BASES}
     return out
 
 
@@ -146,16 +158,17 @@ def main() -> None:
                 config["model_params"] = QUICK_MODEL_PARAMS
             target = f"results/{symbol}_h{config.get('horizons', [20])[0]}/auto_report.json"
             walls, reports, runs = {}, {}, {}
-            for variant in ("untuned", "tuned"):
+            for variant in ("untuned", "control", "tuned"):
                 work = root / name / variant
-                variant_config = {**config, **({"tuning": tuning_section(args.quick)} if variant == "tuned" else {})}
+                variant_config = {**config, **({"tuning": tuning_section(args.quick, control=variant == "control")}
+                                               if variant != "untuned" else {})}
                 print(f"\n{name} {variant}: building {target} ...", flush=True)
                 walls[variant] = run_workflow(work, variant_config, [target], args.cores)
                 reports[variant] = read_json(work / target)
                 runs[variant] = work / Path(target).parent
                 print(f"{name} {variant}: {walls[variant]:.0f} s", flush=True)
             entry = {"symbol": symbol, "data": data, "config_override": config, "wall_s": walls,
-                     "tuning": tuning_section(args.quick), **compare(runs["untuned"], runs["tuned"], reports),
+                     "tuning": tuning_section(args.quick), **compare(runs, reports),
                      "studies": study_figures(root / name / "tuned", runs["tuned"])}
             results[name] = entry
             rows = [{"base": b, "untuned skill": f"{v['untuned_skill']['mean']:+.4f} ({v['untuned_skill']['se']:.4f})",
@@ -171,9 +184,12 @@ def main() -> None:
                      "gain over best": f"{s['log_loss_gain_over_best_base']['mean']:+.4f} "
                                        f"({s['log_loss_gain_over_best_base']['se']:.4f})",
                      "DSR": f"{s['dsr']:.3f}", "DSR before tuning trials": str(s["dsr_before_tuning"]),
-                     "DSR trials": s["dsr_trials"]}
-                    for v, s in ((v, entry["stack"][v]) for v in ("untuned", "tuned"))]
-            print_table(rows, list(rows[0]), f"{name}: the stack untuned and tuned")
+                     "DSR trials": s["dsr_trials"], "meta rows": s["meta_rows"]}
+                    for v, s in ((v, entry["stack"][v]) for v in runs)]
+            print_table(rows, list(rows[0]), f"{name}: the stack untuned, with the span alone (control) and tuned")
+            print("paired auto skill differences: " + ", ".join(
+                f"{k.removeprefix('auto_skill_')} {v['mean']:+.4f} ({v['se']:.4f})"
+                for k, v in entry["stack"].items() if k.startswith("auto_skill_")), flush=True)
     finally:
         if args.workdir is None:
             shutil.rmtree(root, ignore_errors=True)
