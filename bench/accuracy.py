@@ -180,6 +180,18 @@ def convert_package_csv(src: Path, dist: str, out: Path) -> dict:
 
 # ----------------------------------------------------------------------------- scoring
 
+def default_or_eurusd(name: str, data_dir: Path, synthetic_quick: dict | None = None) -> tuple[str, dict, dict]:
+    """(symbol, config override, data record) of a benchmark's two markets: "synthetic", the main job's
+    MES (with `synthetic_quick` merged in when given), or "eurusd", the hourly bars converted into data_dir."""
+    data_dir.mkdir(parents=True, exist_ok=True)
+    if name == "synthetic":
+        config = {"symbols": ["MES"], "horizons": [20], "data_dir": str(data_dir), **(synthetic_quick or {})}
+        return "MES", config, {"source": "synthetic market (hetstack.synthetic), seed 42"}
+    src, dist = package_csv(EURUSD_FILES)
+    data = convert_package_csv(src, dist, data_dir / "EURUSD.csv")
+    return "EURUSD", {"symbols": ["EURUSD"], "data_dir": str(data_dir), **EURUSD_CONFIG}, data
+
+
 def per_sample(y: np.ndarray, proba: np.ndarray) -> tuple[np.ndarray, np.ndarray, float, float]:
     """(correct 0/1, -log p_true, accuracy, log-loss): the means by sklearn, the per-sample terms for SEs."""
     terms = per_sample_scores(y, proba, np.full(len(CLASSES), 1 / len(CLASSES)))  # the library's, as the report's

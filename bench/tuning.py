@@ -36,7 +36,7 @@ import numpy as np
 import pandas as pd
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from accuracy import EURUSD_CONFIG, EURUSD_FILES, convert_package_csv, package_csv
+from accuracy import default_or_eurusd
 from common import REPO, print_table, read_benchmarks, run_workflow, write_result
 
 sys.path.insert(0, str(REPO / "src"))
@@ -142,18 +142,10 @@ def main() -> None:
     results = {}
     try:
         for name in args.datasets:
-            data_dir = root / name / "data"
-            data_dir.mkdir(parents=True, exist_ok=True)
-            if name == "synthetic":
-                symbol, config = "MES", {"symbols": ["MES"], "horizons": [20], "data_dir": str(data_dir)}
-                if args.quick:  # the default 1,440-bar embargo would leave 12,000 bars' folds too few rows
-                    config.update(synthetic={"n_bars": 12000}, oof={"embargo_bars": 240})
-                data = {"source": "synthetic market (hetstack.synthetic), seed 42"}
-            else:
-                src, dist = package_csv(EURUSD_FILES)
-                symbol = "EURUSD"
-                data = convert_package_csv(src, dist, data_dir / f"{symbol}.csv")
-                config = {"symbols": [symbol], "data_dir": str(data_dir), **EURUSD_CONFIG}
+            # quick: the default 1,440-bar embargo would leave 12,000 bars' folds too few rows
+            symbol, config, data = default_or_eurusd(
+                name, root / name / "data",
+                {"synthetic": {"n_bars": 12000}, "oof": {"embargo_bars": 240}} if args.quick else None)
             if args.quick:
                 config["model_params"] = QUICK_MODEL_PARAMS
             target = f"results/{symbol}_h{config.get('horizons', [20])[0]}/auto_report.json"
