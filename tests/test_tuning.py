@@ -159,3 +159,18 @@ def test_every_shipped_space_is_valid_and_names_real_params():
     for base in shipped:  # each model accepts what its space samples
         get_spec(base).cls({**get_spec(base).cls.default_params, **suggest(trial, get_spec(base).cls.search_space)})
     assert json.dumps(trial.params)
+
+
+def test_a_tuned_jobs_settings_take_the_studys_choice_over_the_configured_params(tmp_path):
+    from types import SimpleNamespace
+
+    from hetstack.workflow import train_settings
+
+    (tmp_path / "tuned.json").write_text(json.dumps({"params": {"num_leaves": 9}}))
+    training = dict(seed=1, val_split=0.15, purge_bars=5, embargo_bars=5, use_sample_weights=True, adapters={},
+                    device="cpu")
+    params = SimpleNamespace(model_params={"num_leaves": 7, "num_boost_round": 40}, training=training)
+    tuned = SimpleNamespace(params=params, threads=1, input=SimpleNamespace(tuned=str(tmp_path / "tuned.json")))
+    assert train_settings(tuned).params == {"num_leaves": 9, "num_boost_round": 40}
+    untuned = SimpleNamespace(params=params, threads=1, input=SimpleNamespace())
+    assert train_settings(untuned).params == {"num_leaves": 7, "num_boost_round": 40}

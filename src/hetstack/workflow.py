@@ -61,10 +61,11 @@ def train_settings(snakemake):
 
     training = snakemake.params.training
     params = dict(snakemake.params.model_params)
-    if "tuned" in snakemake.input.keys():  # a tuned base: the study's choice over the configured params
+    tuned = getattr(getattr(snakemake, "input", None), "tuned", None)
+    if tuned:  # a tuned base: the study's choice over the configured params
         from hetstack.io import read_json
 
-        params.update(read_json(snakemake.input.tuned)["params"])
+        params.update(read_json(tuned)["params"])
     return TrainSettings(params=params, seed=training["seed"],
                          threads=snakemake.threads, val_split=training["val_split"],
                          purge_bars=training["purge_bars"], embargo_bars=training["embargo_bars"],
