@@ -237,3 +237,20 @@ def test_the_default_config_with_its_bases_tuned_plans(tmp_path):
     plan = planned_jobs(subprocess.run(cmd, capture_output=True, text=True, check=True))
     # two symbols, three bases: a study, two workers and a selection each
     assert (plan["tune_study"], plan["tune_worker"], plan["tune_select"]) == (6, 12, 6)
+
+
+def test_an_rdb_storage_holds_the_study_and_a_new_study_replaces_the_old(tuned, tmp_path):
+    path, _ = tuned
+    run = path / RUN
+    url = f"sqlite:///{tmp_path / 'optuna.db'}"
+    info = json.loads((run / "tuning/lightgbm/study.json").read_text())
+    settings = TuningSettings(**{**info["settings"], "n_trials": 2})
+    study_json = tmp_path / "study.json"
+    for _ in range(2):  # a rerun of tune_study replaces the study of its run and base
+        stages.create_study("lightgbm", "SYN_h5", str(run / "labels.parquet"), str(study_json), settings, url)
+    stages.run_worker("lightgbm", 0, {"features": str(path / "results/SYN/features.npy")}, str(run / "labels.parquet"),
+                      str(study_json), str(tmp_path / "w0.json"), train_settings({}), url)
+    chosen = stages.select_params("lightgbm", str(run / "labels.parquet"), str(path / "results/SYN/bars.parquet"),
+                                  str(study_json), str(tmp_path / "tuned.json"), 5, 0.5, 42, url)
+    assert chosen["n_trials"] == 2 and len(chosen["trials"]) == 2  # the first study's trial 0 is gone
+    assert not (tmp_path / "journal.log").exists()

@@ -315,7 +315,8 @@ def tuning_summary(tuned_paths: dict[str, str]) -> dict | None:
         return None
     keys = ("params", "chosen_trial", "chosen_is_configured", "objective", "best_value", "configured_value",
             "n_trials", "states", "effective_trials", "chosen_cluster", "cluster_sharpes_per_bar", "span", "trials")
-    bases = {base: {k: read_json(path)[k] for k in keys} for base, path in tuned_paths.items()}
+    bases = {base: {k: tuned[k] for k in keys}
+             for base, tuned in ((b, read_json(path)) for b, path in tuned_paths.items())}
     extra = [s for b in bases.values() for c, s in enumerate(b["cluster_sharpes_per_bar"]) if c != b["chosen_cluster"]]
     return {"scheme": "one Optuna study per base on the earliest span of the train samples; the meta-learner "
                       "reads no OOF row of the span, its purge or its embargo (docs/method.md)",
