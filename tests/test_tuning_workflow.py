@@ -221,12 +221,31 @@ def test_a_killed_tuning_run_resumes_and_keeps_its_finished_trials(tmp_path):
                 break
         time.sleep(0.2)
     assert before is not None, "the study finished before it could be killed"
-    subprocess.run(cmd + ["--unlock"], check=True, capture_output=True)
-    subprocess.run(cmd, check=True, capture_output=True)
+    subprocess.run(cmd + ["--unlock"], check=True, capture_output=True, timeout=600)
+    # a kill while a worker held the journal's lock leaves it behind: the resumed worker breaks it after
+    # Optuna's grace period (30 s) instead of waiting forever
+    subprocess.run(cmd, check=True, capture_output=True, timeout=600)
     trials = study_trials(study_json)
     assert sum(t.state in FINISHED for t in trials) == 8
     assert all(trials[n].value == value for n, value in before.items())  # nothing finished was lost or rerun
     assert sum(t.state == TrialState.FAIL for t in trials) <= 1  # at most the trial running at the kill
+
+
+def test_a_stale_journal_lock_of_a_killed_worker_is_broken(tuned, tmp_path):
+    """The lock Optuna's journal leaves when its holder is SIGKILLed points at the journal by an absolute
+    path, so waiters see it age and break it after the grace period."""
+    path, _ = tuned
+    study_json = new_study(path, tmp_path, n_trials=1)
+    lock = Path(str(stages.journal_of(study_json).resolve()) + ".lock")
+    assert not lock.exists()
+    os.symlink(str(stages.journal_of(study_json).resolve()), lock)  # what a kill inside acquire() leaves
+    os.utime(stages.journal_of(study_json), (time.time() - 60, time.time() - 60))  # held for a minute
+    start = time.monotonic()
+    stages.run_worker("lightgbm", 0, {"features": str(path / "results/SYN/features.npy")},
+                      str(path / RUN / "labels.parquet"), str(study_json), str(tmp_path / "w0.json"),
+                      train_settings({}))  # its first write waits for the lock
+    assert time.monotonic() - start < 120 and not lock.exists()
+    assert [t.state for t in study_trials(study_json)] == [TrialState.COMPLETE]
 
 
 def test_the_default_config_with_its_bases_tuned_plans(tmp_path):

@@ -146,7 +146,9 @@ def make_storage(url: str | None, journal_path: str | Path):
         return optuna.storages.RDBStorage(url)
     from optuna.storages.journal import JournalFileBackend
 
-    return optuna.storages.JournalStorage(JournalFileBackend(str(journal_path)))
+    # An absolute path: the lock is a symlink to it, and Optuna breaks a killed worker's stale lock after
+    # its grace period only when that link resolves (a relative one never does: waiters spin forever).
+    return optuna.storages.JournalStorage(JournalFileBackend(str(Path(journal_path).resolve())))
 
 
 def make_sampler(name: str, seed: int):
