@@ -38,8 +38,11 @@ def fit_weights(weights: np.ndarray) -> np.ndarray:
     return weights / weights.mean()
 
 
-def fit_base(base: str, arrays: dict[str, str], samples: SampleTable, train_ids: np.ndarray, settings: TrainSettings):
-    """Fit one base on `train_ids`; early stopping on a purged inner slice carved from those ids only."""
+def fit_base(base: str, arrays: dict[str, str], samples: SampleTable, train_ids: np.ndarray, settings: TrainSettings,
+             shuffled_validation: bool = False):
+    """Fit one base on `train_ids`; early stopping on a purged inner slice carved from those ids only
+    (`shuffled_validation`: on a random val_split share of them, unpurged, as shuffled-fold tools do:
+    the leakage meter's fits only)."""
     from hetstack.adapters import make_adapter
     from hetstack.cv import inner_validation_split
     from hetstack.catalogue import get_spec
@@ -47,8 +50,14 @@ def fit_base(base: str, arrays: dict[str, str], samples: SampleTable, train_ids:
     spec = get_spec(base)
     adapter = make_adapter(spec.input_kind, features_path=arrays.get("features"),
                            multires_path=arrays.get("multires"), **settings.adapters)
-    fit_ids, val_ids = inner_validation_split(train_ids, samples.column("t1", train_ids), settings.val_split,
-                                              settings.purge_bars, settings.embargo_bars)
+    if shuffled_validation:
+        rng = np.random.default_rng(settings.seed)
+        held = np.zeros(len(train_ids), dtype=bool)
+        held[rng.choice(len(train_ids), max(1, round(settings.val_split * len(train_ids))), replace=False)] = True
+        fit_ids, val_ids = train_ids[~held], train_ids[held]
+    else:
+        fit_ids, val_ids = inner_validation_split(train_ids, samples.column("t1", train_ids), settings.val_split,
+                                                  settings.purge_bars, settings.embargo_bars)
     log.info("%s: fitting on %d samples (early-stopping slice %d)", base, len(fit_ids), len(val_ids))
     from hetstack.models.seed_bag import BAG_KEY, fit_bag
 
