@@ -428,3 +428,21 @@ def tune_runtime(wildcards, attempt):
     return (
         120 if timeout is None else int(timeout / 60) + fit_runtime(wildcards, 1)
     ) * attempt
+
+
+# leakage_meter: the bases also fitted on shuffled folds, for the report alone (rules/meter.smk).
+METER = config.get("leakage_meter") or {}
+METERED = (
+    [
+        b
+        for b in BASES
+        if METER.get("bases", "tabular") == "all"
+        or _base_spec(b).input_kind == "tabular"
+    ]
+    if METER.get("enabled", False)
+    else []
+)
+
+
+def meter_files(wildcards):
+    return expand(run_file("meter/{base}.parquet"), base=METERED, **wildcards)

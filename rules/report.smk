@@ -6,6 +6,7 @@ rule report:
         tests=base_tests,
         trials=trial_models,
         tuned=tuned_files,
+        meter=meter_files,
         matrix=run_file("meta_matrix.parquet"),
         labels=run_file("labels.parquet"),
         bars=symbol_file("bars.parquet"),
@@ -34,6 +35,7 @@ rule report:
         fit_seed=fit_seed,
         trial_names=trial_names,
         tuned_bases=list(TUNED),
+        metered_bases=METERED,
         settings=lambda wc: dict(
             n_folds=config["oof"]["n_folds"],
             oof_mode=OOF_MODE,

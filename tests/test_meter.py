@@ -1,10 +1,12 @@
 """The leakage meter (hetstack.stages.meter): on a market whose neighbouring labels share their outcome,
 shuffled folds promise a log loss that purged folds and the test do not give."""
 
+import subprocess
+
 import numpy as np
 import pandas as pd
 import pytest
-from snakemake_cmd import tiny_config, write_config
+from snakemake_cmd import planned_jobs, snakemake_command, tiny_config, write_config
 
 from hetstack.stages.meter import meter, reading, shuffled_oof
 from hetstack.stages.oof import TrainSettings
@@ -47,3 +49,42 @@ def test_shuffled_folds_are_optimistic_where_labels_overlap_and_purged_folds_are
     # purged folds and the test agree that there is none to speak of
     assert m["purged_oof_log_loss"] > prior_loss - 0.02 and m["test_log_loss"] > prior_loss - 0.05
     assert "shuffled folds would have claimed" in reading({"lightgbm": m})
+
+
+@pytest.fixture(scope="module")
+def metered_run(tmp_path_factory, snakemake_run):
+    path = tmp_path_factory.mktemp("metered")
+    write_config(path, tiny_config(meta_learner="meta_ridge", leakage_meter={"enabled": True, "n_folds": 3}))
+    plan = planned_jobs(snakemake_run(path, "--dry-run"))
+    snakemake_run(path)
+    return path, plan
+
+
+@pytest.mark.integration
+def test_every_report_of_a_metered_run_holds_the_meter_and_its_first_screen_line(metered_run):
+    import json
+
+    from hetstack.plots import header_lines
+
+    path, plan = metered_run
+    assert plan["leakage_meter"] == 2  # lightgbm and ridge read 2D rows: one job each, beside their folds
+    report = json.loads((path / "results/SYN_h5/meta_ridge_report.json").read_text())
+    meters = report["leakage_meter"]["bases"]
+    assert set(meters) == {"lightgbm", "ridge"}
+    for m in meters.values():
+        assert m["n_rows"] == report["samples"]["n_train"] and np.isfinite(m["optimism_se"])
+        assert m["purged_oof_log_loss"] == pytest.approx(
+            report["base_model_performance"][next(b for b in meters if meters[b] is m)]["oof_log_loss"], abs=1e-9)
+    assert ("Leakage meter", report["leakage_meter"]["reading"]) in header_lines(report)
+
+
+@pytest.mark.integration
+def test_the_meters_fits_reach_nothing_but_the_report(metered_run):
+    """Switching the meter off re-plans the reports (and the config's records) alone: no fold, merge, meta
+    or retrain job read its fits."""
+    path, _ = metered_run
+    write_config(path, tiny_config(meta_learner="meta_ridge"), "off.yaml")
+    result = subprocess.run(snakemake_command(path, "--dry-run", configfile="off.yaml"), capture_output=True,
+                            text=True, check=True)
+    # run_settings and manifest record the config's digest, which any config change moves
+    assert set(planned_jobs(result)) <= {"report", "run_settings", "manifest", "all"}, planned_jobs(result)

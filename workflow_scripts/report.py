@@ -22,4 +22,5 @@ with job(snakemake):
                                                     for k, m in enumerate(metas)})
     build_report(w.meta, i.meta_model, tests, i.matrix, i.labels, i.bars, o.report, o.predictions, run,
                  trial_meta_dirs=dict(zip(p.trial_names, i.trials)), cpcv=cpcv, walkforward=walkforward,
-                 source_path=i.source, tuned_paths=dict(zip(p.tuned_bases, i.tuned)))
+                 source_path=i.source, tuned_paths=dict(zip(p.tuned_bases, i.tuned)),
+                 meter_paths=dict(zip(p.metered_bases, i.meter)))

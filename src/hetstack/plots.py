@@ -243,6 +243,9 @@ def header_lines(report: dict, table: pd.DataFrame | None = None) -> list[tuple[
     rule = report["performance"].get("best_base_rule")
     if gains:
         lines.append(("Gain", "\n".join(gains + ([f"best base: {rule}"] if rule else []))))
+    leakage = (report.get("leakage_meter") or {}).get("reading")
+    if leakage:
+        lines.append(("Leakage meter", leakage))
     trading = walkforward_lines(report)
     if trading:
         lines.append(("Walk-forward and books" if report.get("walkforward") else "Books", "\n".join(trading)))

@@ -49,13 +49,15 @@ class WalkforwardInputs:
 def build_report(meta_requested: str, meta_dir: str, base_tests: dict[str, str], matrix_path: str, labels_path: str,
                  bars_path: str, out_report: str, out_predictions: str, run: ReportSettings, *, source_path: str,
                  trial_meta_dirs: dict[str, str] | None = None, cpcv: CpcvInputs | None = None,
-                 walkforward: WalkforwardInputs | None = None, tuned_paths: dict[str, str] | None = None) -> dict:
+                 walkforward: WalkforwardInputs | None = None, tuned_paths: dict[str, str] | None = None,
+                 meter_paths: dict[str, str] | None = None) -> dict:
     """Score the stacked ensemble and each base on the same hold-out rows; write the report JSON.
     `trial_meta_dirs`: the run's other meta-learners, compared with this one as trials (DSR, PBO);
     `cpcv`: the CPCV paths of the train period to summarize (oof.scheme: cpcv);
     `walkforward`: the windows and their meta-learners (oos.scheme: walkforward): the hold-out rows are
     the record, each window's predicted by that window's meta-learner, and the report adds a table per window;
     `tuned_paths`: per tuned base, its study's choice and trials (tuning/{base}/tuned.json), counted in the DSR;
+    `meter_paths`: per metered base, its shuffled-fold OOF predictions (leakage_meter), for the meter alone;
     `source_path`: the bars' source record (rule bars), stated at the top of the report."""
     from hetstack.evaluation import (book_positions, class_prior, classification_metrics, passes_through,
                                      trading_metrics)
@@ -146,6 +148,7 @@ def build_report(meta_requested: str, meta_dir: str, base_tests: dict[str, str],
                                                       labels_path, bars_path, run.horizon, run.cost_bps, prior),
         # tuning.bases only, so that an untuned report keeps its bytes
         **({"tuning": tuning} if tuning else {}),
+        **({"leakage_meter": leakage_meter(meter_paths, matrix, frames, y_test)} if meter_paths else {}),
         "samples": _sample_counts(matrix, test_ids, validation, samples),
         "validation_mode": validation["mode"],
         # meta_auto: every candidate's purged K-fold scores over the meta's fit rows, and the one chosen
@@ -305,6 +308,17 @@ def _predict_meta(meta, frames: dict[str, pd.DataFrame], bars: pd.DataFrame, tes
     regime = regime_rows(bars, test_ids, regime_window) if meta.reads_regime else None
     probabilities = np.hstack([frames[b][PROB_COLUMNS].to_numpy(np.float64) for b in meta.base_names])
     return meta.predict(meta_inputs(meta, probabilities, regime))
+
+
+def leakage_meter(meter_paths: dict[str, str], matrix, test_frames: dict, y_test: np.ndarray) -> dict:
+    """The meter's three log losses per metered base, and its one-line reading (hetstack.stages.meter)."""
+    from hetstack.stages.meter import meter, reading
+
+    bases = meter({b: read_parquet(p) for b, p in meter_paths.items()}, matrix,
+                  {b: test_frames[b] for b in meter_paths}, y_test)
+    return {"scheme": "each base also fitted on shuffled K-fold (KFold(shuffle=True)) for this meter alone; "
+                      "log losses on the OOF rows the meta-learner reads, and on the test rows",
+            "bases": bases, "reading": reading(bases)}
 
 
 def tuning_summary(tuned_paths: dict[str, str]) -> dict | None:
