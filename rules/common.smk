@@ -446,3 +446,7 @@ METERED = (
 
 def meter_files(wildcards):
     return expand(run_file("meter/{base}.parquet"), base=METERED, **wildcards)
+
+
+if METERED:
+    PLOT_FILES.append("meter.svg")

@@ -41,6 +41,19 @@ rule plot_run:
             if WALKFORWARD
             else {}
         ),
+        **(
+            dict(
+                meter=report(
+                    run_file("plots/{meta}/meter.svg"),
+                    caption="../report/meter.rst",
+                    category="{symbol} h{horizon}",
+                    subcategory="{meta}",
+                    labels={"plot": "leakage meter"},
+                )
+            )
+            if METERED
+            else {}
+        ),
         # the HTML report's first screen shows every run's headline (report/workflow.rst)
         headline=report(
             run_file("plots/{meta}/headline.html"),

@@ -88,3 +88,13 @@ def test_the_meters_fits_reach_nothing_but_the_report(metered_run):
                             text=True, check=True)
     # run_settings and manifest record the config's digest, which any config change moves
     assert set(planned_jobs(result)) <= {"report", "run_settings", "manifest", "all"}, planned_jobs(result)
+
+
+@pytest.mark.integration
+def test_the_html_reports_meter_plot_draws_three_bars_a_base(metered_run, snakemake_run):
+    path, _ = metered_run
+    target = "results/SYN_h5/plots/meta_ridge/meter.svg"
+    snakemake_run(path, target)
+    svg = (path / target).read_text()
+    assert svg.lstrip().startswith("<?xml") and "leakage meter" in svg
+    assert svg.count('id="patch_') >= 2 * 3  # at least the bars of both metered bases

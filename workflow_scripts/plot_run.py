@@ -2,7 +2,7 @@
 from hetstack.plots import make_plots
 from hetstack.workflow import job
 
-PICTURES = ("headline", "table", "scores", "reliability", "equity", "weights", "oof_folds", "cpcv", "walkforward")
+PICTURES = ("headline", "table", "scores", "reliability", "equity", "weights", "oof_folds", "cpcv", "walkforward", "meter")
 
 with job(snakemake):
     i, o, p = snakemake.input, snakemake.output, snakemake.params

@@ -571,6 +571,32 @@ def cpcv_table(report: dict) -> pd.DataFrame:
                          for model, scores in report["cpcv"]["summary"].items()])
 
 
+def plot_meter(report: dict, path: str | Path, title: str) -> None:
+    """The leakage meter: per metered base, the log loss shuffled folds claim, the purged OOF one and the
+    test's (dashed: forecasting the class shares); the shuffled bar's whisker is the gap's block SE."""
+    plt = _pyplot()
+    meters = report["leakage_meter"]["bases"]
+    bases = list(meters)
+    fig, ax = plt.subplots(figsize=(1.8 + 1.6 * len(bases), 3.4), layout="constrained")
+    x = np.arange(len(bases))
+    for k, (key, label, color) in enumerate((("shuffled_oof_log_loss", "shuffled folds (OOF)", "#d62728"),
+                                             ("purged_oof_log_loss", "purged folds (OOF)", "#1f77b4"),
+                                             ("test_log_loss", "test", "#2ca02c"))):
+        values = [meters[b][key] for b in bases]
+        errors = [meters[b]["optimism_se"] for b in bases] if k == 0 else None
+        ax.bar(x + (k - 1) * 0.27, values, 0.27, yerr=errors, label=label, color=color, capsize=3)
+    prior = prior_log_loss(score_table(report))
+    if prior is not None:
+        ax.axhline(prior, ls="--", color="0.4", lw=1, label="class shares")
+    ax.set_xticks(x, bases)
+    ax.set_ylabel("log loss (lower is better)")
+    shown = [meters[b][k] for b in bases for k in ("shuffled_oof_log_loss", "purged_oof_log_loss", "test_log_loss")]
+    ax.set_ylim(0.9 * min(shown), 1.05 * max(shown + ([prior] if prior is not None else [])))  # the gaps, not 0
+    ax.legend(fontsize=7, loc="upper center", bbox_to_anchor=(0.5, -0.1), ncol=4, frameon=False)
+    ax.set_title(title)
+    _save(fig, path)
+
+
 def plot_cpcv(report: dict, path: str | Path, title: str) -> None:
     """The distribution over the CPCV backtest paths of each model's Sharpe ratio and accuracy."""
     plt = _pyplot()
@@ -680,6 +706,8 @@ def make_plots(report_path: str, predictions_path: str, base_tests: dict[str, st
     if report.get("cpcv"):
         extra = (f"CPCV backtest paths of the train period: {report['cpcv']['reading']}", cpcv_table(report))
         plot_cpcv(report, out["cpcv"], f"{name}: CPCV paths ({report['cpcv']['n_paths']})")
+    if report.get("leakage_meter") and "meter" in out:
+        plot_meter(report, out["meter"], f"{name}: leakage meter")
     if report.get("walkforward"):
         extra = ("Walk-forward windows (skill against the initial span's class shares; gain ± block SE)",
                  walkforward_table(report))
