@@ -1,0 +1,159 @@
+#!/usr/bin/env python
+"""The leakage meter's anchor: the stack a user would build with scikit-learn's StackingClassifier
+(shuffled KFold, the same 180 feature columns, labels and train/test split as a hetstack run) against
+hetstack's `auto`, on the default market and on EURUSD hourly bars.
+
+    python bench/leakage.py [--quick] [--cores N] [--datasets synthetic eurusd] [--workdir DIR]
+
+For each data set the real workflow builds results/{symbol}_h{h}/auto_report.json with the leakage meter
+on for every base. Then, on the run's own samples:
+
+- StackingClassifier(LightGBM, CatBoost, standardized logistic regression; final logistic regression;
+  cv = KFold(5, shuffle=True, random_state=seed), stack_method predict_proba) is fitted on the train
+  rows and predicts the test rows;
+- its validation claim: the final estimator's shuffled-KFold log loss over the same out-of-fold base
+  predictions StackingClassifier fits it on (cross_val_predict with the same cv), what a user reads as
+  the stack's CV score;
+- test log losses of both stacks and their paired difference with its block SE (blocks of twice the
+  longest label span), and hetstack's own meter per base (shuffled OOF, purged OOF, test).
+
+--quick: 12,000 synthetic bars, 60 boosting rounds. JSON: bench/out/leakage[-quick].json.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import shutil
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+from accuracy import default_or_eurusd
+from common import REPO, print_table, run_workflow, write_result
+
+sys.path.insert(0, str(REPO / "src"))
+
+from hetstack.evaluation import class_prior, se_blocks
+from hetstack.io import read_json
+from hetstack.stages.meta import block_rows
+from hetstack.stages.meter import row_log_loss
+from hetstack.tables import PROB_COLUMNS
+
+
+def sklearn_stack(rounds: int, seed: int):
+    from catboost import CatBoostClassifier
+    from lightgbm import LGBMClassifier
+    from sklearn.ensemble import StackingClassifier
+    from sklearn.linear_model import LogisticRegression
+    from sklearn.model_selection import KFold
+    from sklearn.pipeline import make_pipeline
+    from sklearn.preprocessing import StandardScaler
+
+    cv = KFold(n_splits=5, shuffle=True, random_state=seed)
+    estimators = [("lightgbm", LGBMClassifier(n_estimators=rounds, learning_rate=0.05, random_state=seed,
+                                              n_jobs=1, verbose=-1)),
+                  ("catboost", CatBoostClassifier(iterations=rounds, learning_rate=0.06, random_seed=seed,
+                                                  thread_count=1, verbose=False)),
+                  ("logistic", make_pipeline(StandardScaler(), LogisticRegression(C=0.01, max_iter=1000)))]
+    final = LogisticRegression(max_iter=1000)
+    return StackingClassifier(estimators, final_estimator=final, cv=cv, stack_method="predict_proba"), cv
+
+
+def compare(run: Path, features: Path, rounds: int, seed: int) -> dict:
+    from sklearn.base import clone
+    from sklearn.model_selection import cross_val_predict
+
+    labels = pd.read_parquet(run / "labels.parquet")
+    X = np.load(features, mmap_mode="r")
+    train = labels[labels["split"] == "train"]
+    test = labels[labels["split"] == "test"]
+    X_train, y_train = np.asarray(X[train["sample_id"].to_numpy()]), train["label"].to_numpy()
+    X_test, y_test = np.asarray(X[test["sample_id"].to_numpy()]), test["label"].to_numpy()
+    stack, cv = sklearn_stack(rounds, seed)
+    start = time.perf_counter()
+    stack.fit(X_train, y_train)
+    test_proba = stack.predict_proba(X_test)
+    # the out-of-fold base predictions StackingClassifier fitted its final estimator on, and that estimator's
+    # shuffled-KFold score over them: the validation figure the user sees
+    oof = np.hstack([cross_val_predict(clone(est), X_train, y_train, cv=cv, method="predict_proba")
+                     for _, est in stack.estimators])
+    claimed = cross_val_predict(clone(stack.final_estimator), oof, y_train, cv=cv, method="predict_proba")
+    wall = time.perf_counter() - start
+    auto = pd.read_parquet(run / "predictions/auto_test.parquet")
+    assert np.array_equal(auto["sample_id"].to_numpy(), test["sample_id"].to_numpy())
+    ids, t1 = test["sample_id"].to_numpy(np.int64), test["t1"].to_numpy(np.int64)
+    block = block_rows(ids, t1)
+    prior = class_prior(y_train)
+    prior_loss = row_log_loss(np.tile(prior, (len(y_test), 1)), y_test)
+    sk_loss = row_log_loss(test_proba, y_test)
+    auto_loss = row_log_loss(auto[PROB_COLUMNS].to_numpy(), y_test)
+    report = read_json(run / "auto_report.json")
+    return {
+        "n_train": int(len(y_train)), "n_test": int(len(y_test)), "block_rows": int(block),
+        "sklearn_stack": {"claimed_cv_log_loss": float(row_log_loss(claimed, y_train).mean()),
+                          "test_log_loss": float(sk_loss.mean()),
+                          "test_skill": {"mean": float((prior_loss - sk_loss).mean()),
+                                         "se": se_blocks(prior_loss - sk_loss, block)},
+                          "wall_s": wall},
+        "auto": {"validation_log_loss": report["performance"].get("val_log_loss"),
+                 "test_log_loss": float(auto_loss.mean()),
+                 "test_skill": {"mean": float((prior_loss - auto_loss).mean()),
+                                "se": se_blocks(prior_loss - auto_loss, block)}},
+        "auto_minus_sklearn_log_loss": {"mean": float((sk_loss - auto_loss).mean()),
+                                        "se": se_blocks(sk_loss - auto_loss, block)},
+        "meter": report.get("leakage_meter"),
+    }
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    ap.add_argument("--quick", action="store_true", help="12,000 synthetic bars, 60 boosting rounds")
+    ap.add_argument("--cores", type=int, default=os.cpu_count() or 1)
+    ap.add_argument("--datasets", nargs="+", choices=["synthetic", "eurusd"], default=["synthetic", "eurusd"])
+    ap.add_argument("--workdir", type=Path, help="scratch folder (kept); default: a temporary one, removed")
+    args = ap.parse_args()
+    root = (args.workdir or Path(tempfile.mkdtemp(prefix="hetstack-leakage-"))).resolve()
+    rounds = 60 if args.quick else 300
+    results = {}
+    try:
+        for name in args.datasets:
+            symbol, config, data = default_or_eurusd(
+                name, root / name / "data",
+                {"synthetic": {"n_bars": 12000}, "oof": {"embargo_bars": 240}} if args.quick else None)
+            config["leakage_meter"] = {"enabled": True, "bases": "all"}
+            horizon = config.get("horizons", [20])[0]
+            target = f"results/{symbol}_h{horizon}/auto_report.json"
+            work = root / name
+            print(f"\n{name}: building {target} ...", flush=True)
+            wall = run_workflow(work, config, [target], args.cores)
+            entry = {"symbol": symbol, "data": data, "wall_s": wall,
+                     **compare(work / Path(target).parent, work / f"results/{symbol}/features.npy", rounds, 42)}
+            results[name] = entry
+            sk, auto = entry["sklearn_stack"], entry["auto"]
+            rows = [{"stack": "StackingClassifier (shuffled KFold)", "validation log loss": sk["claimed_cv_log_loss"],
+                     "test log loss": sk["test_log_loss"],
+                     "test skill (SE)": f"{sk['test_skill']['mean']:+.4f} ({sk['test_skill']['se']:.4f})"},
+                    {"stack": "hetstack auto (purged)", "validation log loss": auto["validation_log_loss"],
+                     "test log loss": auto["test_log_loss"],
+                     "test skill (SE)": f"{auto['test_skill']['mean']:+.4f} ({auto['test_skill']['se']:.4f})"}]
+            print_table(rows, list(rows[0]), f"{name}: validation against test; auto - sklearn, paired: "
+                        f"{entry['auto_minus_sklearn_log_loss']['mean']:+.4f} "
+                        f"({entry['auto_minus_sklearn_log_loss']['se']:.4f})")
+    finally:
+        if args.workdir is None:
+            shutil.rmtree(root, ignore_errors=True)
+    subset = "" if set(args.datasets) == {"synthetic", "eurusd"} else "-" + "-".join(args.datasets)
+    write_result(("leakage-quick" if args.quick else "leakage") + subset,
+                 {"cores": args.cores, "quick": args.quick, "datasets": results})
+
+
+if __name__ == "__main__":
+    start = time.perf_counter()
+    main()
+    print(f"total {time.perf_counter() - start:.0f} s")
