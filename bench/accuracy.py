@@ -47,7 +47,6 @@ import shutil
 import subprocess
 import sys
 import tempfile
-import time
 from pathlib import Path
 
 import numpy as np
@@ -55,7 +54,7 @@ import pandas as pd
 from sklearn.metrics import accuracy_score, log_loss
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from common import REPO, on_classic, print_table, run_workflow, write_result
+from common import REPO, on_classic, print_table, run_timed, run_workflow, write_result
 
 sys.path.insert(0, str(REPO / "src"))
 from hetstack import CLASSES as CLASS_LIST
@@ -418,6 +417,4 @@ def main() -> None:
 
 
 if __name__ == "__main__":
-    start = time.perf_counter()
-    main()
-    print(f"total {time.perf_counter() - start:.0f} s")
+    run_timed(main)

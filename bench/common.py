@@ -6,11 +6,14 @@ Benchmarks are scripts, not tests: they print a table and write JSON to bench/ou
 
 from __future__ import annotations
 
+import argparse
 import csv
 import json
 import os
+import shutil
 import subprocess
 import sys
+import tempfile
 import time
 from pathlib import Path
 
@@ -122,3 +125,46 @@ def write_result(name: str, data: dict) -> Path:
     path.write_text(json.dumps({"machine": machine(), **data}, indent=2, default=float) + "\n")
     print(f"\nwrote {path}")
     return path
+
+
+def scratch_root(workdir: Path | None, name: str) -> Path:
+    """A benchmark's scratch folder: --workdir when given (kept), else a new temporary one."""
+    return (workdir or Path(tempfile.mkdtemp(prefix=f"hetstack-{name}-"))).resolve()
+
+
+def drop_scratch(root: Path, workdir: Path | None) -> None:
+    """Remove the scratch folder unless the user named it."""
+    if workdir is None:
+        shutil.rmtree(root, ignore_errors=True)
+
+
+def result_name(stem: str, quick: bool, chosen: list[str], every: list[str]) -> str:
+    """bench/out's name for a run: the stem, -quick, and the choices when not every one of `every` ran."""
+    subset = "" if set(chosen) == set(every) else "-" + "-".join(chosen)
+    return (f"{stem}-quick" if quick else stem) + subset
+
+
+def fmt_se(stat: dict, digits: int = 4) -> str:
+    """'+0.1234 (0.0056)': a signed mean and its SE."""
+    return f"{stat['mean']:+.{digits}f} ({stat['se']:.{digits}f})"
+
+
+def run_timed(main) -> None:
+    """A benchmark's entry point: run `main`, then print its total wall."""
+    start = time.perf_counter()
+    main()
+    print(f"total {time.perf_counter() - start:.0f} s")
+
+
+MARKETS = ["synthetic", "eurusd"]
+
+
+def market_arguments(doc: str, quick_help: str) -> argparse.ArgumentParser:
+    """The options of a benchmark over the two markets (accuracy.default_or_eurusd): --quick, --cores,
+    --datasets, --workdir."""
+    ap = argparse.ArgumentParser(description=doc, formatter_class=argparse.RawDescriptionHelpFormatter)
+    ap.add_argument("--quick", action="store_true", help=quick_help)
+    ap.add_argument("--cores", type=int, default=os.cpu_count() or 1)
+    ap.add_argument("--datasets", nargs="+", choices=MARKETS, default=MARKETS)
+    ap.add_argument("--workdir", type=Path, help="scratch folder (kept); default: a temporary one, removed")
+    return ap

@@ -18,14 +18,11 @@ import argparse
 import json
 import math
 import os
-import shutil
 import sys
-import tempfile
-import time
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from common import on_classic, print_table, read_benchmarks, run_workflow, write_result
+from common import drop_scratch, on_classic, print_table, read_benchmarks, run_timed, run_workflow, scratch_root, write_result
 
 QUICK = {"synthetic": {"n_bars": 12000},
          "model_params": {"catboost": {"iterations": 150}, "tcn": {"epochs": 3}, "patchtst": {"epochs": 3}}}
@@ -62,7 +59,7 @@ def main() -> None:
     ap.add_argument("--workdir", type=Path, help="scratch folder (kept); default: a temporary one")
     args = ap.parse_args()
 
-    root = (args.workdir or Path(tempfile.mkdtemp(prefix="hetstack-cpcv-"))).resolve()
+    root = scratch_root(args.workdir, "cpcv")
     base = on_classic({"symbols": ["MES"], "horizons": [20], "data_dir": str(root / "data"), **(QUICK if args.quick else {})})
     target = [f"results/MES_h20/{args.meta}_report.json"]
     n, k = args.n_groups, args.k_test_groups
@@ -77,8 +74,7 @@ def main() -> None:
         cpcv_jobs = job_seconds(root, {"cpcv_fold", "cpcv_meta"})
         report = json.loads((root / target[0]).read_text())
     finally:
-        if args.workdir is None:
-            shutil.rmtree(root, ignore_errors=True)
+        drop_scratch(root, args.workdir)
     n_jobs = {"outer": math.comb(n, k), "inner": math.comb(n, k + 1), "paths": math.comb(n - 1, k - 1)}
     print(f"CPCV on top: {cpcv_wall:.0f} s wall ({cpcv_wall / kfold_wall:.2f}x the K-fold run); "
           f"splits per base {n_jobs['outer']} outer + {n_jobs['inner']} inner, {n_jobs['paths']} paths")
@@ -96,6 +92,4 @@ def main() -> None:
 
 
 if __name__ == "__main__":
-    start = time.perf_counter()
-    main()
-    print(f"total {time.perf_counter() - start:.0f} s")
+    run_timed(main)

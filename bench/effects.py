@@ -34,10 +34,7 @@ from __future__ import annotations
 import argparse
 import json
 import os
-import shutil
 import sys
-import tempfile
-import time
 from pathlib import Path
 
 import numpy as np
@@ -45,7 +42,7 @@ import pandas as pd
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 from accuracy import se_blocks
-from common import print_table, run_workflow, write_result
+from common import drop_scratch, print_table, run_timed, run_workflow, scratch_root, write_result
 
 from hetstack import CLASSES, synthetic
 from hetstack.evaluation import class_prior, per_sample_scores
@@ -277,15 +274,14 @@ def main() -> None:
     args = ap.parse_args()
     args.effects = dict(args.effects)
 
-    root = (args.workdir or Path(tempfile.mkdtemp(prefix="hetstack-effects-"))).resolve()
+    root = scratch_root(args.workdir, "effects")
     mode = "quick" if args.quick else "full"
     print(f"effects benchmark ({mode}), views {VIEWS}, {args.cores} cores, scratch {root}", flush=True)
     try:
         result = run_ablation(args, root) if args.markets else {}
         stacks = run_stacks(args, root)
     finally:
-        if args.workdir is None:
-            shutil.rmtree(root, ignore_errors=True)
+        drop_scratch(root, args.workdir)
     if stacks:
         print_table(stacks, list(stacks[0]), "auto against the best base on the heterogeneous market (paired, block SE)")
     write_result("effects-quick" if args.quick else "effects", {
@@ -295,6 +291,4 @@ def main() -> None:
 
 
 if __name__ == "__main__":
-    start = time.perf_counter()
-    main()
-    print(f"total {time.perf_counter() - start:.0f} s")
+    run_timed(main)

@@ -22,11 +22,7 @@ on for every base. Then, on the run's own samples:
 
 from __future__ import annotations
 
-import argparse
-import os
-import shutil
 import sys
-import tempfile
 import time
 from pathlib import Path
 
@@ -35,7 +31,8 @@ import pandas as pd
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 from accuracy import default_or_eurusd
-from common import REPO, print_table, run_workflow, write_result
+from common import (MARKETS, REPO, drop_scratch, fmt_se, market_arguments, print_table, result_name, run_timed,
+                    run_workflow, scratch_root, write_result)
 
 sys.path.insert(0, str(REPO / "src"))
 
@@ -112,13 +109,9 @@ def compare(run: Path, features: Path, rounds: int, seed: int) -> dict:
 
 
 def main() -> None:
-    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    ap.add_argument("--quick", action="store_true", help="12,000 synthetic bars, 60 boosting rounds")
-    ap.add_argument("--cores", type=int, default=os.cpu_count() or 1)
-    ap.add_argument("--datasets", nargs="+", choices=["synthetic", "eurusd"], default=["synthetic", "eurusd"])
-    ap.add_argument("--workdir", type=Path, help="scratch folder (kept); default: a temporary one, removed")
+    ap = market_arguments(__doc__, "12,000 synthetic bars, 60 boosting rounds")
     args = ap.parse_args()
-    root = (args.workdir or Path(tempfile.mkdtemp(prefix="hetstack-leakage-"))).resolve()
+    root = scratch_root(args.workdir, "leakage")
     rounds = 60 if args.quick else 300
     results = {}
     try:
@@ -138,22 +131,17 @@ def main() -> None:
             sk, auto = entry["sklearn_stack"], entry["auto"]
             rows = [{"stack": "StackingClassifier (shuffled KFold)", "validation log loss": sk["claimed_cv_log_loss"],
                      "test log loss": sk["test_log_loss"],
-                     "test skill (SE)": f"{sk['test_skill']['mean']:+.4f} ({sk['test_skill']['se']:.4f})"},
+                     "test skill (SE)": fmt_se(sk["test_skill"])},
                     {"stack": "hetstack auto (purged)", "validation log loss": auto["validation_log_loss"],
                      "test log loss": auto["test_log_loss"],
-                     "test skill (SE)": f"{auto['test_skill']['mean']:+.4f} ({auto['test_skill']['se']:.4f})"}]
+                     "test skill (SE)": fmt_se(auto["test_skill"])}]
             print_table(rows, list(rows[0]), f"{name}: validation against test; auto - sklearn, paired: "
-                        f"{entry['auto_minus_sklearn_log_loss']['mean']:+.4f} "
-                        f"({entry['auto_minus_sklearn_log_loss']['se']:.4f})")
+                        f"{fmt_se(entry['auto_minus_sklearn_log_loss'])}")
     finally:
-        if args.workdir is None:
-            shutil.rmtree(root, ignore_errors=True)
-    subset = "" if set(args.datasets) == {"synthetic", "eurusd"} else "-" + "-".join(args.datasets)
-    write_result(("leakage-quick" if args.quick else "leakage") + subset,
+        drop_scratch(root, args.workdir)
+    write_result(result_name("leakage", args.quick, args.datasets, MARKETS),
                  {"cores": args.cores, "quick": args.quick, "datasets": results})
 
 
 if __name__ == "__main__":
-    start = time.perf_counter()
-    main()
-    print(f"total {time.perf_counter() - start:.0f} s")
+    run_timed(main)

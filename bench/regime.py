@@ -17,10 +17,7 @@ from __future__ import annotations
 
 import argparse
 import os
-import shutil
 import sys
-import tempfile
-import time
 from pathlib import Path
 
 import numpy as np
@@ -28,7 +25,7 @@ import pandas as pd
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 from accuracy import QUICK_MODEL_PARAMS, per_sample
-from common import on_classic, print_table, run_workflow, write_result
+from common import drop_scratch, on_classic, print_table, run_timed, run_workflow, scratch_root, write_result
 
 from hetstack import CLASSES
 from hetstack.evaluation import se_blocks
@@ -98,7 +95,7 @@ def main() -> None:
     ap.add_argument("--workdir", type=Path, help="scratch folder (kept); default: a temporary one")
     args = ap.parse_args()
 
-    root = (args.workdir or Path(tempfile.mkdtemp(prefix="hetstack-regime-"))).resolve()
+    root = scratch_root(args.workdir, "regime")
     mode = "quick" if args.quick else "full"
     print(f"regime benchmark ({mode}), bases {BASES}, {args.cores} cores, scratch {root}", flush=True)
     results = {}
@@ -120,8 +117,7 @@ def main() -> None:
             print(f"meta_regime base weights per volatility third: {result['meta_regime_weights']}")
             print(f"meta_auto chose {result['auto_choice']}; CV log loss {result['auto_candidates_cv_log_loss']}")
     finally:
-        if args.workdir is None:
-            shutil.rmtree(root, ignore_errors=True)
+        drop_scratch(root, args.workdir)
     write_result("regime-quick" if args.quick else "regime", {
         "mode": mode, "bases": BASES, "static": STATIC, "aware": AWARE, "effects": EFFECTS, "cores": args.cores,
         "seeds": results,
@@ -130,6 +126,4 @@ def main() -> None:
 
 
 if __name__ == "__main__":
-    start = time.perf_counter()
-    main()
-    print(f"total {time.perf_counter() - start:.0f} s")
+    run_timed(main)

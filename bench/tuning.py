@@ -24,12 +24,7 @@ JSON: bench/out/tuning[-quick].json.
 
 from __future__ import annotations
 
-import argparse
-import os
-import shutil
 import sys
-import tempfile
-import time
 from pathlib import Path
 
 import numpy as np
@@ -37,7 +32,8 @@ import pandas as pd
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 from accuracy import default_or_eurusd
-from common import REPO, print_table, read_benchmarks, run_workflow, write_result
+from common import (MARKETS, REPO, drop_scratch, fmt_se, market_arguments, print_table, read_benchmarks, result_name,
+                    run_timed, run_workflow, scratch_root, write_result)
 
 sys.path.insert(0, str(REPO / "src"))
 
@@ -131,13 +127,9 @@ def study_figures(workdir: Path, run: Path) -> dict:
 
 
 def main() -> None:
-    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    ap.add_argument("--quick", action="store_true", help="12,000 synthetic bars, 4 trials a base")
-    ap.add_argument("--cores", type=int, default=os.cpu_count() or 1)
-    ap.add_argument("--datasets", nargs="+", choices=["synthetic", "eurusd"], default=["synthetic", "eurusd"])
-    ap.add_argument("--workdir", type=Path, help="scratch folder (kept); default: a temporary one, removed")
+    ap = market_arguments(__doc__, "12,000 synthetic bars, 4 trials a base")
     args = ap.parse_args()
-    root = (args.workdir or Path(tempfile.mkdtemp(prefix="hetstack-tuning-"))).resolve()
+    root = scratch_root(args.workdir, "tuning")
     print(f"tuning benchmark ({'quick' if args.quick else 'full'}), {args.cores} cores, scratch {root}", flush=True)
     results = {}
     try:
@@ -163,34 +155,29 @@ def main() -> None:
                      "tuning": tuning_section(args.quick), **compare(runs, reports),
                      "studies": study_figures(root / name / "tuned", runs["tuned"])}
             results[name] = entry
-            rows = [{"base": b, "untuned skill": f"{v['untuned_skill']['mean']:+.4f} ({v['untuned_skill']['se']:.4f})",
-                     "tuned skill": f"{v['tuned_skill']['mean']:+.4f} ({v['tuned_skill']['se']:.4f})",
-                     "gain": f"{v['skill_gain']['mean']:+.4f} ({v['skill_gain']['se']:.4f})",
+            rows = [{"base": b, "untuned skill": fmt_se(v['untuned_skill']),
+                     "tuned skill": fmt_se(v['tuned_skill']),
+                     "gain": fmt_se(v['skill_gain']),
                      "trials (eff.)": f"{entry['studies'][b]['n_trials']} ({entry['studies'][b]['effective_trials']})",
                      "trial 0 won": entry["studies"][b]["chosen_is_configured"],
                      "workers s": f"{entry['studies'][b]['workers_wall_s'] or 0:.0f}"}
                     for b, v in entry["bases"].items()]
             print_table(rows, list(rows[0]), f"{name}: each base tuned against its defaults, paired block SEs")
             rows = [{"run": v, "wall s": f"{walls[v]:.0f}", "best base": s["best_base"], "auto": str(s["auto_choice"]),
-                     "auto skill": f"{s['auto_skill']['mean']:+.4f} ({s['auto_skill']['se']:.4f})",
-                     "gain over best": f"{s['log_loss_gain_over_best_base']['mean']:+.4f} "
-                                       f"({s['log_loss_gain_over_best_base']['se']:.4f})",
+                     "auto skill": fmt_se(s["auto_skill"]),
+                     "gain over best": fmt_se(s["log_loss_gain_over_best_base"]),
                      "DSR": f"{s['dsr']:.3f}", "DSR before tuning trials": str(s["dsr_before_tuning"]),
                      "DSR trials": s["dsr_trials"], "meta rows": s["meta_rows"]}
                     for v, s in ((v, entry["stack"][v]) for v in runs)]
             print_table(rows, list(rows[0]), f"{name}: the stack untuned, with the span alone (control) and tuned")
             print("paired auto skill differences: " + ", ".join(
-                f"{k.removeprefix('auto_skill_')} {v['mean']:+.4f} ({v['se']:.4f})"
+                f"{k.removeprefix('auto_skill_')} {fmt_se(v)}"
                 for k, v in entry["stack"].items() if k.startswith("auto_skill_")), flush=True)
     finally:
-        if args.workdir is None:
-            shutil.rmtree(root, ignore_errors=True)
-    subset = "" if set(args.datasets) == {"synthetic", "eurusd"} else "-" + "-".join(args.datasets)
-    write_result(("tuning-quick" if args.quick else "tuning") + subset,
+        drop_scratch(root, args.workdir)
+    write_result(result_name("tuning", args.quick, args.datasets, MARKETS),
                  {"cores": args.cores, "quick": args.quick, "datasets": results})
 
 
 if __name__ == "__main__":
-    start = time.perf_counter()
-    main()
-    print(f"total {time.perf_counter() - start:.0f} s")
+    run_timed(main)

@@ -25,12 +25,7 @@ JSON: bench/out/walkforward[-quick][-{datasets}-{schemes}].json (the suffix when
 
 from __future__ import annotations
 
-import argparse
-import os
-import shutil
 import sys
-import tempfile
-import time
 from pathlib import Path
 
 import numpy as np
@@ -38,7 +33,8 @@ import pandas as pd
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 from accuracy import default_or_eurusd
-from common import REPO, config_file, print_table, run_workflow, write_result
+from common import (MARKETS, REPO, config_file, drop_scratch, fmt_se, market_arguments, print_table, result_name,
+                    run_timed, run_workflow, scratch_root, write_result)
 
 sys.path.insert(0, str(REPO / "src"))
 
@@ -84,14 +80,10 @@ def run_one(work: Path, config: dict, target: str, cores: int) -> tuple[float, d
 
 
 def main() -> None:
-    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    ap.add_argument("--quick", action="store_true", help="12,000 synthetic bars, fewer boosting rounds")
-    ap.add_argument("--cores", type=int, default=os.cpu_count() or 1)
-    ap.add_argument("--datasets", nargs="+", choices=["synthetic", "eurusd"], default=["synthetic", "eurusd"])
+    ap = market_arguments(__doc__, "12,000 synthetic bars, fewer boosting rounds")
     ap.add_argument("--schemes", nargs="+", choices=["split", "walkforward"], default=["split", "walkforward"])
-    ap.add_argument("--workdir", type=Path, help="scratch folder (kept); default: a temporary one, removed")
     args = ap.parse_args()
-    root = (args.workdir or Path(tempfile.mkdtemp(prefix="hetstack-walkforward-"))).resolve()
+    root = scratch_root(args.workdir, "walkforward")
     walkforward = config_file("walkforward.yaml")
     print(f"walk-forward benchmark ({'quick' if args.quick else 'full'}), {args.cores} cores, scratch {root}",
           flush=True)
@@ -139,21 +131,17 @@ def main() -> None:
                         [("walkforward on split rows", entry["on_split_test_rows"])]
                         if "on_split_test_rows" in entry else []):
                     rows.append({"rows": label, "n": s["n_rows"], "wall_s": f"{entry['wall_s']:.0f}",
-                                 **{f"skill {m}": f"{v['mean']:+.4f} ({v['se']:.4f})" for m, v in s["skill"].items()},
-                                 "ll gain": f"{s['log_loss_gain']['mean']:+.4f} ({s['log_loss_gain']['se']:.4f})",
+                                 **{f"skill {m}": fmt_se(v) for m, v in s["skill"].items()},
+                                 "ll gain": fmt_se(s['log_loss_gain']),
                                  "acc gain": f"{s['accuracy_gain_points']['mean']:+.1f} "
                                              f"({s['accuracy_gain_points']['se']:.1f})"})
             print_table(rows, list(rows[0]), f"{name}: auto against the best base, block SEs in brackets")
     finally:
-        if args.workdir is None:
-            shutil.rmtree(root, ignore_errors=True)
-    subset = "" if (set(args.datasets), set(args.schemes)) == ({"synthetic", "eurusd"}, {"split", "walkforward"}) \
-        else "-" + "-".join(args.datasets + args.schemes)
-    write_result(("walkforward-quick" if args.quick else "walkforward") + subset,
+        drop_scratch(root, args.workdir)
+    write_result(result_name("walkforward", args.quick, args.datasets + args.schemes,
+                             MARKETS + ["split", "walkforward"]),
                  {"cores": args.cores, "quick": args.quick, "datasets": results})
 
 
 if __name__ == "__main__":
-    start = time.perf_counter()
-    main()
-    print(f"total {time.perf_counter() - start:.0f} s")
+    run_timed(main)

@@ -314,3 +314,17 @@ def test_fullsize_quick_measures_every_job_and_checks_its_projection_on_a_whole_
     p = out["projection"]
     assert p["two_cores_s"] >= p["sixteen_cores_s"] > 0 and p["tail_source"] == "measured (--whole)"
     assert out["whole"]["wall_s"] > 0 and out["sizes"]["meta_matrix_mb"] > 0
+
+
+def test_result_names_say_quick_and_the_subset_and_scratch_folders_go_unless_named(tmp_path):
+    assert common.result_name("leakage", False, ["eurusd", "synthetic"], ["synthetic", "eurusd"]) == "leakage"
+    assert common.result_name("leakage", True, ["eurusd"], ["synthetic", "eurusd"]) == "leakage-quick-eurusd"
+    assert common.fmt_se({"mean": 0.12345, "se": 0.0061}) == "+0.1235 (0.0061)"
+    named = common.scratch_root(tmp_path / "kept", "leakage")
+    named.mkdir()
+    common.drop_scratch(named, tmp_path / "kept")
+    assert named.is_dir()
+    temporary = common.scratch_root(None, "leakage")
+    assert temporary.is_dir() and temporary.name.startswith("hetstack-leakage-")
+    common.drop_scratch(temporary, None)
+    assert not temporary.exists()
