@@ -36,10 +36,9 @@ from common import (MARKETS, REPO, drop_scratch, fmt_se, market_arguments, print
 
 sys.path.insert(0, str(REPO / "src"))
 
-from hetstack.evaluation import class_prior, se_blocks
+from hetstack.evaluation import class_prior, row_log_loss, se_blocks
 from hetstack.io import read_json
 from hetstack.stages.meta import block_rows
-from hetstack.stages.meter import row_log_loss
 from hetstack.tables import PROB_COLUMNS
 
 
@@ -87,13 +86,13 @@ def compare(run: Path, features: Path, rounds: int, seed: int) -> dict:
     ids, t1 = test["sample_id"].to_numpy(np.int64), test["t1"].to_numpy(np.int64)
     block = block_rows(ids, t1)
     prior = class_prior(y_train)
-    prior_loss = row_log_loss(np.tile(prior, (len(y_test), 1)), y_test)
-    sk_loss = row_log_loss(test_proba, y_test)
-    auto_loss = row_log_loss(auto[PROB_COLUMNS].to_numpy(), y_test)
+    prior_loss = row_log_loss(y_test, np.tile(prior, (len(y_test), 1)))
+    sk_loss = row_log_loss(y_test, test_proba)
+    auto_loss = row_log_loss(y_test, auto[PROB_COLUMNS].to_numpy())
     report = read_json(run / "auto_report.json")
     return {
         "n_train": int(len(y_train)), "n_test": int(len(y_test)), "block_rows": int(block),
-        "sklearn_stack": {"claimed_cv_log_loss": float(row_log_loss(claimed, y_train).mean()),
+        "sklearn_stack": {"claimed_cv_log_loss": float(row_log_loss(y_train, claimed).mean()),
                           "test_log_loss": float(sk_loss.mean()),
                           "test_skill": {"mean": float((prior_loss - sk_loss).mean()),
                                          "se": se_blocks(prior_loss - sk_loss, block)},

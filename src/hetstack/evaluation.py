@@ -60,6 +60,13 @@ def classification_metrics(y_true, proba, sample_weight=None, prior=None) -> dic
     return metrics
 
 
+def row_log_loss(y_true, proba) -> np.ndarray:
+    """Each row's log loss, clipped as sklearn clips it."""
+    column = np.searchsorted(np.asarray(CLASSES), np.asarray(y_true).astype(np.int64))
+    return -np.log(np.clip(np.asarray(proba, dtype=np.float64)[np.arange(column.size), column],
+                           np.finfo(np.float64).eps, 1.0))
+
+
 def per_sample_scores(y_true, proba, prior) -> dict[str, np.ndarray]:
     """Per-sample terms whose means are the accuracy, the log loss and the skill of
     classification_metrics (log loss clipped as sklearn clips it): what intervals resample."""
@@ -67,9 +74,8 @@ def per_sample_scores(y_true, proba, prior) -> dict[str, np.ndarray]:
     proba = np.asarray(proba, dtype=np.float64)
     classes = np.asarray(CLASSES)
     column = np.searchsorted(classes, y_true)
-    eps = np.finfo(np.float64).eps
-    loss = -np.log(np.clip(proba[np.arange(y_true.size), column], eps, 1.0))
-    prior_loss = -np.log(np.clip(np.asarray(prior, dtype=np.float64)[column], eps, 1.0))
+    loss = row_log_loss(y_true, proba)
+    prior_loss = -np.log(np.clip(np.asarray(prior, dtype=np.float64)[column], np.finfo(np.float64).eps, 1.0))
     return {"accuracy": (classes[proba.argmax(axis=1)] == y_true).astype(np.float64), "log_loss": loss,
             "skill": prior_loss - loss}
 

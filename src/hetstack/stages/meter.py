@@ -42,19 +42,12 @@ def shuffled_oof(base: str, arrays: dict[str, str], labels_path: str, out_path: 
     return frame
 
 
-def row_log_loss(proba: np.ndarray, y: np.ndarray) -> np.ndarray:
-    """Per-row log loss, clipped as sklearn clips it (the report's per_sample_scores)."""
-    column = np.asarray(y, dtype=np.int64) + 1
-    return -np.log(np.clip(np.asarray(proba, np.float64)[np.arange(len(column)), column],
-                           np.finfo(np.float64).eps, 1.0))
-
-
 def meter(shuffled: dict[str, pd.DataFrame], matrix: pd.DataFrame, tests: dict[str, pd.DataFrame],
           y_test: np.ndarray) -> dict:
     """Per base, on the OOF rows the meta-learner reads: the shuffled-fold OOF log loss, the purged one,
     their paired gap with its block SE; and the test log loss. A gap far above its SE is what shuffled
     folds would have promised and the test does not keep."""
-    from hetstack.evaluation import se_blocks
+    from hetstack.evaluation import row_log_loss, se_blocks
     from hetstack.stages.meta import block_rows
     from hetstack.tables import prob_columns
 
@@ -64,12 +57,12 @@ def meter(shuffled: dict[str, pd.DataFrame], matrix: pd.DataFrame, tests: dict[s
     out = {}
     for base, frame in shuffled.items():
         frame = frame.set_index("sample_id").loc[ids]
-        shuffled_loss = row_log_loss(frame[PROB_COLUMNS].to_numpy(), y)
-        purged_loss = row_log_loss(matrix[prob_columns(base)].to_numpy(), y)
+        shuffled_loss = row_log_loss(y, frame[PROB_COLUMNS].to_numpy())
+        purged_loss = row_log_loss(y, matrix[prob_columns(base)].to_numpy())
         gap = purged_loss - shuffled_loss
         out[base] = {"shuffled_oof_log_loss": float(shuffled_loss.mean()),
                      "purged_oof_log_loss": float(purged_loss.mean()),
-                     "test_log_loss": float(row_log_loss(tests[base][PROB_COLUMNS].to_numpy(), y_test).mean()),
+                     "test_log_loss": float(row_log_loss(y_test, tests[base][PROB_COLUMNS].to_numpy()).mean()),
                      "optimism": float(gap.mean()), "optimism_se": se_blocks(gap, block),
                      "n_rows": int(len(ids)), "block_rows": int(block)}
     return out
