@@ -55,7 +55,7 @@ def sklearn_stack(rounds: int, seed: int):
     estimators = [("lightgbm", LGBMClassifier(n_estimators=rounds, learning_rate=0.05, random_state=seed,
                                               n_jobs=1, verbose=-1)),
                   ("catboost", CatBoostClassifier(iterations=rounds, learning_rate=0.06, random_seed=seed,
-                                                  thread_count=1, verbose=False)),
+                                                  thread_count=1, verbose=False, allow_writing_files=False)),
                   ("logistic", make_pipeline(StandardScaler(), LogisticRegression(C=0.01, max_iter=1000)))]
     final = LogisticRegression(max_iter=1000)
     return StackingClassifier(estimators, final_estimator=final, cv=cv, stack_method="predict_proba"), cv
